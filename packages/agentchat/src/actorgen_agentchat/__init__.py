@@ -1,0 +1,3 @@
+"""actorgen agentchat."""
+
+__all__: list[str] = []

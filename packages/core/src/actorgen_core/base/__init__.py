@@ -1,0 +1,73 @@
+"""The base layer: identities, messages, subscriptions, the agent and runtime protocols.
+
+Imports only the standard library, pydantic, protobuf and typing-extensions (plus the
+OpenTelemetry API for the GenAI span helpers).
+"""
+
+from ._agent import Agent
+from ._agent_id import AgentId
+from ._agent_metadata import AgentMetadata
+from ._agent_runtime import AgentRuntime
+from ._agent_type import AgentType
+from ._base_agent import BaseAgent, handles, subscription_factory
+from ._cancellation_token import CancellationToken
+from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
+from ._contexts import (
+    AgentInstantiationContext,
+    MessageHandlerContext,
+    SubscriptionInstantiationContext,
+)
+from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
+from ._default_topic import DefaultTopicId
+from ._genai_telemetry import trace_create_agent_span, trace_invoke_agent_span, trace_tool_span
+from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
+from ._message_context import MessageContext
+from ._serialization import (
+    JSON_DATA_CONTENT_TYPE,
+    PROTOBUF_DATA_CONTENT_TYPE,
+    MessageSerializer,
+    UnknownPayload,
+    try_get_known_serializers_for_type,
+)
+from ._subscription import Subscription
+from ._topic import TopicId
+from ._type_prefix_subscription import TypePrefixSubscription
+from ._type_subscription import TypeSubscription
+
+__all__ = [
+    "Agent",
+    "AgentId",
+    "AgentMetadata",
+    "AgentRuntime",
+    "AgentType",
+    "BaseAgent",
+    "handles",
+    "subscription_factory",
+    "CancellationToken",
+    "EVENT_LOGGER_NAME",
+    "ROOT_LOGGER_NAME",
+    "TRACE_LOGGER_NAME",
+    "AgentInstantiationContext",
+    "MessageHandlerContext",
+    "SubscriptionInstantiationContext",
+    "DefaultSubscription",
+    "default_subscription",
+    "type_subscription",
+    "DefaultTopicId",
+    "trace_create_agent_span",
+    "trace_invoke_agent_span",
+    "trace_tool_span",
+    "DefaultInterventionHandler",
+    "DropMessage",
+    "InterventionHandler",
+    "MessageContext",
+    "JSON_DATA_CONTENT_TYPE",
+    "PROTOBUF_DATA_CONTENT_TYPE",
+    "MessageSerializer",
+    "UnknownPayload",
+    "try_get_known_serializers_for_type",
+    "Subscription",
+    "TopicId",
+    "TypePrefixSubscription",
+    "TypeSubscription",
+]

@@ -1,0 +1,122 @@
+"""Context variables that tell code which agent, runtime or registration it runs for.
+
+One context variable carries the *call frame* of the handler that is running: the chain
+of agents waiting on each other (the last one is the agent handling the message) and the
+absolute deadline inherited by nested requests. Runtimes set it once per delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+
+from ._agent_id import AgentId
+from ._agent_type import AgentType
+
+if TYPE_CHECKING:
+    from ._agent_runtime import AgentRuntime
+
+
+class CallFrame(NamedTuple):
+    chain: tuple[AgentId, ...]
+    """Agents on the current request chain, outermost first; the last is the handling agent."""
+    deadline: float | None
+    """Absolute event-loop time by which the current request must be answered."""
+
+
+CURRENT_FRAME: ContextVar[CallFrame] = ContextVar("actorgen_call_frame")
+
+
+class _StaticContext:
+    def __init__(self) -> None:
+        raise RuntimeError(f"{type(self).__name__} is a static class; use its class methods")
+
+
+class MessageHandlerContext(_StaticContext):
+    """Which agent's handler is running in the current context."""
+
+    @classmethod
+    @contextmanager
+    def populate_context(cls, ctx: AgentId) -> Generator[None, Any, None]:
+        frame = CURRENT_FRAME.get(None)
+        chain = (*frame.chain, ctx) if frame is not None else (ctx,)
+        token = CURRENT_FRAME.set(CallFrame(chain, frame.deadline if frame is not None else None))
+        try:
+            yield
+        finally:
+            CURRENT_FRAME.reset(token)
+
+    @classmethod
+    def agent_id(cls) -> AgentId:
+        frame = CURRENT_FRAME.get(None)
+        if frame is None or not frame.chain:
+            raise RuntimeError("MessageHandlerContext.agent_id() called outside of a message handler")
+        return frame.chain[-1]
+
+
+class AgentInstantiationContext(_StaticContext):
+    """Set by runtimes while a factory builds an agent, so the agent learns its id and runtime."""
+
+    _CONTEXT: ClassVar[ContextVar[tuple[AgentRuntime, AgentId]]] = ContextVar(
+        "actorgen_agent_instantiation"
+    )
+
+    @classmethod
+    @contextmanager
+    def populate_context(cls, ctx: tuple[AgentRuntime, AgentId]) -> Generator[None, Any, None]:
+        token = cls._CONTEXT.set(ctx)
+        try:
+            yield
+        finally:
+            cls._CONTEXT.reset(token)
+
+    @classmethod
+    def current_runtime(cls) -> AgentRuntime:
+        try:
+            return cls._CONTEXT.get()[0]
+        except LookupError:
+            raise RuntimeError(
+                "AgentInstantiationContext.current_runtime() must be called inside an agent factory "
+                "run by a runtime"
+            ) from None
+
+    @classmethod
+    def current_agent_id(cls) -> AgentId:
+        try:
+            return cls._CONTEXT.get()[1]
+        except LookupError:
+            raise RuntimeError(
+                "AgentInstantiationContext.current_agent_id() must be called inside an agent factory "
+                "run by a runtime"
+            ) from None
+
+    @classmethod
+    def is_in_factory_call(cls) -> bool:
+        return cls._CONTEXT.get(None) is not None
+
+
+class SubscriptionInstantiationContext(_StaticContext):
+    """Set while a registration evaluates the subscriptions of an agent type."""
+
+    _CONTEXT: ClassVar[ContextVar[AgentType]] = ContextVar("actorgen_subscription_instantiation")
+
+    @classmethod
+    @contextmanager
+    def populate_context(cls, ctx: AgentType) -> Generator[None, Any, None]:
+        token = cls._CONTEXT.set(ctx)
+        try:
+            yield
+        finally:
+            cls._CONTEXT.reset(token)
+
+    @classmethod
+    def agent_type(cls) -> AgentType:
+        try:
+            return cls._CONTEXT.get()
+        except LookupError:
+            raise RuntimeError(
+                "SubscriptionInstantiationContext.agent_type() called outside of a subscription "
+                "instantiation (e.g. the subscriptions callback of register)"
+            ) from None

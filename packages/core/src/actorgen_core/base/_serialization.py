@@ -1,0 +1,208 @@
+"""Message serializers: how payloads cross process boundaries.
+
+Only registered serializers are ever used — JSON for dataclasses and pydantic models,
+protobuf for protobuf messages. Nothing is pickled, ever.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar, cast
+
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from pydantic import BaseModel, TypeAdapter
+
+__all__ = [
+    "JSON_DATA_CONTENT_TYPE",
+    "PROTOBUF_DATA_CONTENT_TYPE",
+    "MessageSerializer",
+    "UnknownPayload",
+    "DataclassJsonMessageSerializer",
+    "PydanticJsonMessageSerializer",
+    "ProtobufMessageSerializer",
+    "SerializationRegistry",
+    "try_get_known_serializers_for_type",
+    "has_nested_base_model",
+    "type_name_of",
+]
+
+JSON_DATA_CONTENT_TYPE = "application/json"
+PROTOBUF_DATA_CONTENT_TYPE = "application/x-protobuf"
+
+T = TypeVar("T")
+
+
+class MessageSerializer(Protocol[T]):
+    @property
+    def data_content_type(self) -> str: ...
+
+    @property
+    def type_name(self) -> str: ...
+
+    def deserialize(self, payload: bytes) -> T: ...
+
+    def serialize(self, message: T) -> bytes: ...
+
+
+@dataclass
+class UnknownPayload:
+    """A payload whose type has no registered serializer here, kept as raw bytes."""
+
+    type_name: str
+    data_content_type: str
+    payload: bytes
+
+
+def type_name_of(cls_or_obj: Any) -> str:
+    """The wire name of a message type: protobuf full name, else the class name."""
+    cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
+    if issubclass(cls, Message):
+        return cast(str, cls.DESCRIPTOR.full_name)
+    return cls.__name__
+
+
+def has_nested_base_model(cls: type[Any]) -> bool:
+    """True when a dataclass has (possibly nested) pydantic model fields."""
+    if not dataclasses.is_dataclass(cls):
+        return False
+    for f in dataclasses.fields(cls):
+        t = f.type
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            return True
+        for arg in getattr(t, "__args__", ()) or ():
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return True
+    return False
+
+
+class DataclassJsonMessageSerializer(MessageSerializer[T]):
+    """JSON for dataclasses, validated on the way in (nested dataclasses, unions and models work)."""
+
+    def __init__(self, cls: type[T]) -> None:
+        if not dataclasses.is_dataclass(cls):
+            raise ValueError(f"{cls!r} is not a dataclass")
+        self.cls = cls
+        try:
+            self._adapter: TypeAdapter[T] = TypeAdapter(cls)
+        except Exception as e:  # pydantic cannot build a schema for some field
+            raise ValueError(f"Cannot build a JSON serializer for dataclass {cls.__qualname__}: {e}") from e
+
+    @property
+    def data_content_type(self) -> str:
+        return JSON_DATA_CONTENT_TYPE
+
+    @property
+    def type_name(self) -> str:
+        return type_name_of(self.cls)
+
+    def deserialize(self, payload: bytes) -> T:
+        return self._adapter.validate_json(payload)
+
+    def serialize(self, message: T) -> bytes:
+        return self._adapter.dump_json(message)
+
+
+class PydanticJsonMessageSerializer(MessageSerializer[T]):
+    """JSON for pydantic models."""
+
+    def __init__(self, cls: type[T]) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            raise ValueError(f"{cls!r} is not a pydantic model")
+        self.cls = cls
+
+    @property
+    def data_content_type(self) -> str:
+        return JSON_DATA_CONTENT_TYPE
+
+    @property
+    def type_name(self) -> str:
+        return type_name_of(self.cls)
+
+    def deserialize(self, payload: bytes) -> T:
+        return cast(T, cast(type[BaseModel], self.cls).model_validate_json(payload))
+
+    def serialize(self, message: T) -> bytes:
+        return cast(BaseModel, message).model_dump_json().encode()
+
+
+class ProtobufMessageSerializer(MessageSerializer[T]):
+    """Protobuf messages, packed in a ``google.protobuf.Any``."""
+
+    def __init__(self, cls: type[T]) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, Message)):
+            raise ValueError(f"{cls!r} is not a protobuf message")
+        self.cls = cls
+
+    @property
+    def data_content_type(self) -> str:
+        return PROTOBUF_DATA_CONTENT_TYPE
+
+    @property
+    def type_name(self) -> str:
+        return type_name_of(self.cls)
+
+    def deserialize(self, payload: bytes) -> T:
+        packed = any_pb2.Any()
+        packed.ParseFromString(payload)
+        out = cast(type[Message], self.cls)()
+        if not packed.Unpack(out):
+            raise ValueError(f"Payload holds {packed.type_url!r}, not {self.type_name}")
+        return cast(T, out)
+
+    def serialize(self, message: T) -> bytes:
+        packed = any_pb2.Any()
+        packed.Pack(cast(Message, message))
+        return packed.SerializeToString()
+
+
+def try_get_known_serializers_for_type(cls: type[Any]) -> list[MessageSerializer[Any]]:
+    """The serializers actorgen knows for ``cls`` (empty when it knows none)."""
+    if not isinstance(cls, type):
+        return []
+    if issubclass(cls, BaseModel):
+        return [PydanticJsonMessageSerializer(cls)]
+    if dataclasses.is_dataclass(cls):
+        return [DataclassJsonMessageSerializer(cls)]
+    if issubclass(cls, Message):
+        return [ProtobufMessageSerializer(cls)]
+    return []
+
+
+class SerializationRegistry:
+    """Serializers by (type name, content type)."""
+
+    _NO_SERIALIZER: ClassVar[str] = "No serializer registered for message type {name!r} with content type {ct!r}"
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[str, str], MessageSerializer[Any]] = {}
+
+    def add_serializer(self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]) -> None:
+        if isinstance(serializer, Sequence):
+            for s in serializer:
+                self.add_serializer(s)
+            return
+        self._serializers[(serializer.type_name, serializer.data_content_type)] = serializer
+
+    def deserialize(self, payload: bytes, *, type_name: str, data_content_type: str) -> Any:
+        serializer = self._serializers.get((type_name, data_content_type))
+        if serializer is None:
+            return UnknownPayload(type_name, data_content_type, payload)
+        return serializer.deserialize(payload)
+
+    def serialize(self, message: Any, *, type_name: str, data_content_type: str) -> bytes:
+        serializer = self._serializers.get((type_name, data_content_type))
+        if serializer is None:
+            raise ValueError(self._NO_SERIALIZER.format(name=type_name, ct=data_content_type))
+        return serializer.serialize(message)
+
+    def is_registered(self, type_name: str, data_content_type: str) -> bool:
+        return (type_name, data_content_type) in self._serializers
+
+    def type_name(self, message: Any) -> str:
+        return type_name_of(message)
+
+    def content_types_for(self, type_name: str) -> list[str]:
+        return [ct for (name, ct) in self._serializers if name == type_name]

@@ -1,0 +1,21 @@
+"""Typed errors raised by actorgen runtimes (``autogen_core.exceptions`` plus actorgen's own)."""
+
+from .base.exceptions import (
+    AgentNotFoundError,
+    CantHandleException,
+    MessageDroppedException,
+    NotAccessibleError,
+    RequestTimeoutError,
+    RuntimeStoppedError,
+    UndeliverableException,
+)
+
+__all__ = [
+    "CantHandleException",
+    "UndeliverableException",
+    "MessageDroppedException",
+    "NotAccessibleError",
+    "RequestTimeoutError",
+    "RuntimeStoppedError",
+    "AgentNotFoundError",
+]

@@ -1,0 +1,3 @@
+"""actorgen ext."""
+
+__all__: list[str] = []
