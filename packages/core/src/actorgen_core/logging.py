@@ -80,9 +80,7 @@ class LLMStreamStartEvent(_Event):
 
 
 class LLMStreamEndEvent(_Event):
-    def __init__(
-        self, *, response: dict[str, Any], prompt_tokens: int, completion_tokens: int, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, response: dict[str, Any], prompt_tokens: int, completion_tokens: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kwargs.update(
             type="LLMStreamEnd",
@@ -171,9 +169,7 @@ class MessageDroppedEvent(_Event):
 
 
 class MessageHandlerExceptionEvent(_Event):
-    def __init__(
-        self, *, payload: str, handling_agent: AgentId, exception: BaseException, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, payload: str, handling_agent: AgentId, exception: BaseException, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kwargs.update(
             payload=payload,

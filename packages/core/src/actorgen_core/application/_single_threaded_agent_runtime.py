@@ -93,7 +93,7 @@ _INFO = logging.INFO
 class _Envelope:
     """A message waiting in a mailbox (or in the pre-start queue)."""
 
-    __slots__ = ("message", "ctx", "recipient", "reply", "frame", "context")
+    __slots__ = ("context", "ctx", "frame", "message", "recipient", "reply")
 
     def __init__(
         self,
@@ -115,7 +115,7 @@ class _Envelope:
 class _PendingPublish:
     """A publish accepted before start(); its recipients are resolved when it is delivered."""
 
-    __slots__ = ("message", "topic_id", "sender", "token", "message_id", "context")
+    __slots__ = ("context", "message", "message_id", "sender", "token", "topic_id")
 
     def __init__(
         self,
@@ -135,7 +135,7 @@ class _PendingPublish:
 
 
 class _FactoryEntry:
-    __slots__ = ("factory", "expected_class")
+    __slots__ = ("expected_class", "factory")
 
     def __init__(self, factory: Callable[[], Any] | None, expected_class: type | None) -> None:
         self.factory = factory  # None: the type only has registered instances
@@ -385,11 +385,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         tracer = self._tracer
         with runtime_span(tracer, "send", recipient, message) if tracer is not None else _NULL_SPAN:
             for handler in self._intervention_handlers:
-                with (
-                    runtime_span(tracer, "intercept", type(handler).__name__)
-                    if tracer is not None
-                    else _NULL_SPAN
-                ):
+                with runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else _NULL_SPAN:
                     result = await handler.on_send(message, message_context=ctx, recipient=recipient)
                 if _is_drop(result):
                     if events:
@@ -493,9 +489,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 ctx = MessageContext(sender, topic_id, False, token, message_id)
                 for handler in self._intervention_handlers:
                     with (
-                        runtime_span(tracer, "intercept", type(handler).__name__)
-                        if tracer is not None
-                        else _NULL_SPAN
+                        runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else _NULL_SPAN
                     ):
                         result = await handler.on_publish(message, message_context=ctx)
                     if _is_drop(result):
@@ -545,7 +539,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         busy = self._busy
         if not interleaved and (recipient in busy or self._eager_depth >= _MAX_EAGER_DEPTH):
             self._outstanding += 1
-            self._mailbox_append(_Envelope(message, ctx, recipient, None, CallFrame((recipient,), None), copy_context()))
+            self._mailbox_append(
+                _Envelope(message, ctx, recipient, None, CallFrame((recipient,), None), copy_context())
+            )
             return
         if not interleaved:
             busy[recipient] = None
@@ -583,9 +579,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     def _event_failed(
         self, recipient: AgentId, message: Any, exc: BaseException, what: str = "raised while handling"
     ) -> None:
-        logger.error(
-            "Agent %s %s a published %s", recipient, what, type(message).__name__, exc_info=exc
-        )
+        logger.error("Agent %s %s a published %s", recipient, what, type(message).__name__, exc_info=exc)
         if event_logger.isEnabledFor(_INFO):
             event_logger.info(
                 MessageHandlerExceptionEvent(payload=self._payload(message), handling_agent=recipient, exception=exc)
@@ -715,7 +709,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                         result = await result
                     except BaseException as e:
                         _set_error(future, e)
-                        future.exception() if not future.cancelled() else None  # noqa: B018 - mark retrieved
+                        future.exception() if not future.cancelled() else None
                         raise
                     finally:
                         del self._creating[agent_id]
@@ -727,7 +721,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                     f"got {type(result).__name__}"
                 )
             if not callable(getattr(result, "on_message", None)):
-                raise TypeError(f"Factory for {agent_id.type!r} returned {type(result).__name__}, which is not an Agent")
+                raise TypeError(
+                    f"Factory for {agent_id.type!r} returned {type(result).__name__}, which is not an Agent"
+                )
         except BaseException as e:
             if event_logger.isEnabledFor(_INFO):
                 event_logger.info(AgentConstructionExceptionEvent(agent_id=agent_id, exception=e))

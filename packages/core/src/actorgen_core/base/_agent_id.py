@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing_extensions import Self
+from typing import Self
 
 from ._agent_type import AgentType
 from ._validation import check_agent_type, check_key
@@ -13,7 +13,7 @@ class AgentId:
     printable string, ``/`` included, up to 512 characters.
     """
 
-    __slots__ = ("_type", "_key", "_hash")
+    __slots__ = ("_hash", "_key", "_type")
 
     def __init__(self, type: str | AgentType, key: str) -> None:
         if isinstance(type, AgentType):
@@ -42,9 +42,9 @@ class AgentId:
         return self._hash
 
     def __eq__(self, value: object) -> bool:
-        if value.__class__ is not AgentId and not isinstance(value, AgentId):
+        if not isinstance(value, AgentId):
             return False
-        return self._type == value._type and self._key == value._key  # type: ignore[attr-defined]
+        return self._type == value._type and self._key == value._key
 
     def __str__(self) -> str:
         return f"{self._type}/{self._key}"

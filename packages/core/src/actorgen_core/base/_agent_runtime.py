@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Awaitable, Callable, Mapping, Protocol, TypeVar, overload, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
 from ._agent import Agent
 from ._agent_id import AgentId
@@ -80,6 +80,4 @@ class AgentRuntime(Protocol):
 
     async def remove_subscription(self, id: str) -> None: ...
 
-    def add_message_serializer(
-        self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]
-    ) -> None: ...
+    def add_message_serializer(self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]) -> None: ...

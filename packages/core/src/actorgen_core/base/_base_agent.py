@@ -1,12 +1,11 @@
 from __future__ import annotations
 
+import builtins
 import inspect
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any, Awaitable, Callable, ClassVar, Mapping, TypeVar, final
-
-from typing_extensions import Self
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Self, TypeVar, final
 
 from ._agent import Agent
 from ._agent_id import AgentId
@@ -153,9 +152,7 @@ class BaseAgent(ABC, Agent):
         *,
         cancellation_token: CancellationToken | None = None,
     ) -> None:
-        await self._runtime.publish_message(
-            message, topic_id, sender=self._id, cancellation_token=cancellation_token
-        )
+        await self._runtime.publish_message(message, topic_id, sender=self._id, cancellation_token=cancellation_token)
 
     async def save_state(self) -> Mapping[str, Any]:
         warnings.warn("save_state not implemented", stacklevel=2)
@@ -168,7 +165,7 @@ class BaseAgent(ABC, Agent):
         pass
 
     @classmethod
-    def _handles_types(cls) -> list[tuple[type[Any], list[MessageSerializer[Any]]]]:
+    def _handles_types(cls) -> list[tuple[builtins.type[Any], list[MessageSerializer[Any]]]]:
         return list(cls.internal_extra_handles_types)
 
     @classmethod
@@ -214,9 +211,7 @@ class BaseAgent(ABC, Agent):
         """Register ``factory`` for ``type`` together with the class's subscriptions and serializers."""
         handled = cls._handles_types()  # fails before anything is registered
         agent_type = AgentType(type)
-        agent_type = await runtime.register_factory(
-            type=agent_type, agent_factory=factory, expected_class=cls
-        )
+        agent_type = await runtime.register_factory(type=agent_type, agent_factory=factory, expected_class=cls)
         if not skip_class_subscriptions:
             with SubscriptionInstantiationContext.populate_context(agent_type):
                 subscriptions: list[Subscription] = []
@@ -230,8 +225,6 @@ class BaseAgent(ABC, Agent):
         return agent_type
 
 
-def _add_serializers(
-    runtime: AgentRuntime, handled: Sequence[tuple[type[Any], list[MessageSerializer[Any]]]]
-) -> None:
+def _add_serializers(runtime: AgentRuntime, handled: Sequence[tuple[type[Any], list[MessageSerializer[Any]]]]) -> None:
     for _type, serializers in handled:
         runtime.add_message_serializer(serializers)

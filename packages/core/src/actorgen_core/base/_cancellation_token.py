@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import threading
 from asyncio import Future
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class CancellationToken:
@@ -12,7 +13,7 @@ class CancellationToken:
     cancelling it asks the handler, and every future linked to it, to stop.
     """
 
-    __slots__ = ("_cancelled", "_callbacks", "_lock")
+    __slots__ = ("_callbacks", "_cancelled", "_lock")
 
     def __init__(self) -> None:
         self._cancelled = False

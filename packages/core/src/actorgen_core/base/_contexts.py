@@ -59,9 +59,7 @@ class MessageHandlerContext(_StaticContext):
 class AgentInstantiationContext(_StaticContext):
     """Set by runtimes while a factory builds an agent, so the agent learns its id and runtime."""
 
-    _CONTEXT: ClassVar[ContextVar[tuple[AgentRuntime, AgentId]]] = ContextVar(
-        "actorgen_agent_instantiation"
-    )
+    _CONTEXT: ClassVar[ContextVar[tuple[AgentRuntime, AgentId]]] = ContextVar("actorgen_agent_instantiation")
 
     @classmethod
     @contextmanager
@@ -78,8 +76,7 @@ class AgentInstantiationContext(_StaticContext):
             return cls._CONTEXT.get()[0]
         except LookupError:
             raise RuntimeError(
-                "AgentInstantiationContext.current_runtime() must be called inside an agent factory "
-                "run by a runtime"
+                "AgentInstantiationContext.current_runtime() must be called inside an agent factory run by a runtime"
             ) from None
 
     @classmethod
@@ -88,8 +85,7 @@ class AgentInstantiationContext(_StaticContext):
             return cls._CONTEXT.get()[1]
         except LookupError:
             raise RuntimeError(
-                "AgentInstantiationContext.current_agent_id() must be called inside an agent factory "
-                "run by a runtime"
+                "AgentInstantiationContext.current_agent_id() must be called inside an agent factory run by a runtime"
             ) from None
 
     @classmethod

@@ -98,4 +98,3 @@ def trace_invoke_agent_span(
     """A span for invoking an agent (``invoke_agent <name>``)."""
     attributes = _agent_attributes("invoke_agent", agent_name, agent_id, agent_description)
     return _span(f"invoke_agent {agent_name}", SpanKind.CLIENT, attributes, tracer, parent)
-

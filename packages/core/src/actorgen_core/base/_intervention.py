@@ -39,7 +39,5 @@ class DefaultInterventionHandler(InterventionHandler):
     async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any | type[DropMessage]:
         return message
 
-    async def on_response(
-        self, message: Any, *, sender: AgentId, recipient: AgentId | None
-    ) -> Any | type[DropMessage]:
+    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any | type[DropMessage]:
         return message

@@ -60,7 +60,7 @@ def type_name_of(cls_or_obj: Any) -> str:
     """The wire name of a message type: protobuf full name, else the class name."""
     cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
     if issubclass(cls, Message):
-        return cast(str, cls.DESCRIPTOR.full_name)
+        return str(cls.DESCRIPTOR.full_name)
     return cls.__name__
 
 

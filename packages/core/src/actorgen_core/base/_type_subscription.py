@@ -51,7 +51,4 @@ class TypeSubscription(Subscription):
         return hash((self._agent_type, self._topic_type))
 
     def __repr__(self) -> str:
-        return (
-            f"TypeSubscription(topic_type={self._topic_type!r}, agent_type={self._agent_type!r}, "
-            f"id={self._id!r})"
-        )
+        return f"TypeSubscription(topic_type={self._topic_type!r}, agent_type={self._agent_type!r}, id={self._id!r})"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import Any, Awaitable, Mapping
+from collections.abc import Awaitable, Mapping
+from typing import Any
 
 from ..base import AgentId, AgentMetadata, AgentRuntime, CancellationToken
 

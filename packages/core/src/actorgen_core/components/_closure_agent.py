@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Awaitable, Callable, Literal, Mapping, Protocol, TypeVar, get_type_hints
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, Protocol, TypeVar, get_type_hints
 
 from ..base import (
     AgentId,

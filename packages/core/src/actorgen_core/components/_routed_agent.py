@@ -106,7 +106,7 @@ class _Handler(Generic[AgentT, ReceivesT, ProducesT]):
                 )
             logger.warning("%s received unexpected type %s", self.__qualname__, type(message).__name__)
         result = await self.func(agent, message, ctx)
-        return self.check_result(result)
+        return cast(ProducesT, self.check_result(result))
 
     def check_result(self, result: Any) -> Any:
         if self.kind == "event":
@@ -232,9 +232,7 @@ class RoutedAgent(BaseAgent):
                 handler_map.setdefault(target, []).append(cast(_Handler[Any, Any, Any], handler))
         cls._handler_map = {t: tuple(hs) for t, hs in handler_map.items()}
         cls._mro_cache = {}
-        cls._interleaved_types = frozenset(
-            t for t, hs in cls._handler_map.items() if all(h.interleave for h in hs)
-        )
+        cls._interleaved_types = frozenset(t for t, hs in cls._handler_map.items() if all(h.interleave for h in hs))
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
