@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal, Protocol, TypeVar, get_type_hints
+from typing import Any, Literal, Protocol, TypeVar
 
 from ..base import (
     AgentId,
@@ -21,7 +21,7 @@ from ..base import (
     TopicId,
     try_get_known_serializers_for_type,
 )
-from ..base._type_helpers import AnyType, get_types
+from ..base._type_helpers import AnyType, get_types, type_hints_with_locals
 from ..base.exceptions import CantHandleException
 
 T = TypeVar("T")
@@ -53,7 +53,7 @@ def _expected_types(closure: Callable[..., Awaitable[Any]]) -> tuple[type, ...]:
     params = inspect.getfullargspec(closure).args
     if len(params) != 3:
         raise AssertionError("A closure must take exactly 3 parameters: (context, message, ctx)")
-    hints = get_type_hints(closure)
+    hints = type_hints_with_locals(closure)
     if "return" not in hints:
         raise AssertionError("A closure must have a return annotation")
     annotation = hints.get(params[1], Any)

@@ -12,14 +12,13 @@ from typing import (
     Protocol,
     TypeVar,
     cast,
-    get_type_hints,
     overload,
     runtime_checkable,
 )
 
 from ..base import BaseAgent, MessageContext, MessageSerializer, try_get_known_serializers_for_type
 from ..base._constants import ROOT_LOGGER_NAME
-from ..base._type_helpers import AnyType, get_types
+from ..base._type_helpers import AnyType, get_types, type_hints_with_locals
 from ..base.exceptions import CantHandleException
 
 logger = logging.getLogger(ROOT_LOGGER_NAME)
@@ -56,7 +55,7 @@ class _Handler(Generic[AgentT, ReceivesT, ProducesT]):
         match: Router | None,
         interleave: bool,
     ) -> None:
-        hints = get_type_hints(func)
+        hints = type_hints_with_locals(func)
         if "message" not in hints:
             raise AssertionError(f"{func.__qualname__}: the message parameter must be named 'message' and annotated")
         if "return" not in hints:
