@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from actorgen_core import MessageContext, RoutedAgent, message_handler
 
@@ -53,10 +54,10 @@ class Echo(RoutedAgent):
 class Sleeper(RoutedAgent):
     """Sleeps for Slow.seconds and records when each message started and ended."""
 
-    active = 0
-    max_active = 0
-    started: list[str] = []
-    finished: list[str] = []
+    active: ClassVar[int] = 0
+    max_active: ClassVar[int] = 0
+    started: ClassVar[list[str]] = []
+    finished: ClassVar[list[str]] = []
 
     def __init__(self) -> None:
         super().__init__("sleeper")

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
+
 from actorgen_core import (
     AgentId,
     MessageContext,
@@ -17,7 +18,7 @@ from actorgen_core import (
     message_handler,
 )
 
-from .runtime_helpers import Done, Event, Ping, Pong, Slow, Sleeper
+from .runtime_helpers import Done, Event, Ping, Pong, Sleeper, Slow
 
 
 @pytest.fixture(autouse=True)
