@@ -1,0 +1,178 @@
+"""Telemetry costs nothing when off; OpenTelemetry spans with context propagation when on."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import BaseModel, field_serializer
+
+from actorgen_core import (
+    EVENT_LOGGER_NAME,
+    AgentId,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    TopicId,
+    TypeSubscription,
+    message_handler,
+)
+from actorgen_core.application import _single_threaded_agent_runtime as runtime_module
+from actorgen_core.logging import MessageEvent
+
+SERIALIZED = 0
+
+
+class Counted(BaseModel):
+    value: int
+
+    @field_serializer("value")
+    def _count(self, value: int) -> int:
+        global SERIALIZED
+        SERIALIZED += 1
+        return value
+
+
+class Relay(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("relay")
+
+    @message_handler
+    async def on_counted(self, message: Counted, ctx: MessageContext) -> Counted:
+        if ctx.is_rpc and message.value > 0:
+            return await self.send_message(Counted(value=message.value - 1), AgentId("relay", "inner"))
+        return Counted(value=message.value)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def event_log() -> Iterator[_Collect]:
+    handler = _Collect()
+    logger = logging.getLogger(EVENT_LOGGER_NAME)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+async def test_nothing_is_serialized_or_traced_when_nobody_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    global SERIALIZED
+    spans = 0
+
+    def counting_span(*args: Any, **kwargs: Any) -> Any:
+        nonlocal spans
+        spans += 1
+        raise AssertionError("no span may be built when tracing is off")
+
+    monkeypatch.setattr(runtime_module, "runtime_span", counting_span)
+    runtime = SingleThreadedAgentRuntime()
+    assert runtime._tracer is None
+    await Relay.register(runtime, "relay", Relay)
+    await runtime.add_subscription(TypeSubscription("t", "relay"))
+    runtime.start()
+    SERIALIZED = 0
+    for i in range(50):
+        await runtime.send_message(Counted(value=1), AgentId("relay", f"k{i}"))
+        await runtime.publish_message(Counted(value=0), TopicId("t", "s"))
+    await runtime.stop_when_idle()
+    assert SERIALIZED == 0
+    assert spans == 0
+
+
+async def test_event_log_receives_structured_events_when_enabled(event_log: _Collect) -> None:
+    global SERIALIZED
+    runtime = SingleThreadedAgentRuntime()
+    await Relay.register(runtime, "relay", Relay)
+    await runtime.add_subscription(TypeSubscription("t", "relay"))
+    runtime.start()
+    SERIALIZED = 0
+    await runtime.send_message(Counted(value=0), AgentId("relay", "k"))
+    await runtime.publish_message(Counted(value=7), TopicId("t", "s"))
+    await runtime.stop_when_idle()
+    events = [r.msg for r in event_log.records if isinstance(r.msg, MessageEvent)]
+    rendered = [json.loads(str(e)) for e in events]
+    stages = [(e["kind"], e["delivery_stage"]) for e in rendered]
+    assert stages == [
+        ("MessageKind.DIRECT", "DeliveryStage.SEND"),
+        ("MessageKind.DIRECT", "DeliveryStage.DELIVER"),
+        ("MessageKind.RESPOND", "DeliveryStage.SEND"),
+        ("MessageKind.RESPOND", "DeliveryStage.DELIVER"),
+        ("MessageKind.PUBLISH", "DeliveryStage.SEND"),
+        ("MessageKind.PUBLISH", "DeliveryStage.DELIVER"),
+    ]
+    assert rendered[0]["receiver"] == "relay/k"
+    assert json.loads(rendered[4]["payload"]) == {"value": 7}
+    assert SERIALIZED > 0
+
+
+def _provider() -> tuple[TracerProvider, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider, exporter
+
+
+async def test_spans_for_a_nested_request_form_one_trace() -> None:
+    provider, exporter = _provider()
+    runtime = SingleThreadedAgentRuntime(tracer_provider=provider)
+    await Relay.register(runtime, "relay", Relay)
+    runtime.start()
+    assert await runtime.send_message(Counted(value=1), AgentId("relay", "outer")) == Counted(value=0)
+    await runtime.stop_when_idle()
+    spans = exporter.get_finished_spans()
+    by_name = {s.name: s for s in spans}
+    assert set(by_name) == {
+        "actorgen send relay.(outer)-A",
+        "actorgen process relay.(outer)-A",
+        "actorgen send relay.(inner)-A",
+        "actorgen process relay.(inner)-A",
+    }
+    assert len({s.context.trace_id for s in spans}) == 1
+    parent = {s.name: (s.parent.span_id if s.parent else None) for s in spans}
+    span_id = {s.name: s.context.span_id for s in spans}
+    assert parent["actorgen send relay.(outer)-A"] is None
+    assert parent["actorgen process relay.(outer)-A"] == span_id["actorgen send relay.(outer)-A"]
+    assert parent["actorgen send relay.(inner)-A"] == span_id["actorgen process relay.(outer)-A"]
+    assert parent["actorgen process relay.(inner)-A"] == span_id["actorgen send relay.(inner)-A"]
+    send = by_name["actorgen send relay.(outer)-A"]
+    assert send.attributes is not None
+    assert send.attributes["messaging.destination"] == "relay.(outer)-A"
+    assert send.attributes["messaging.message.type"] == "Counted"
+
+
+async def test_publish_spans_parent_the_handler_spans() -> None:
+    provider, exporter = _provider()
+    runtime = SingleThreadedAgentRuntime(tracer_provider=provider)
+    await Relay.register(runtime, "relay", Relay)
+    await runtime.add_subscription(TypeSubscription("t", "relay"))
+    runtime.start()
+    await runtime.publish_message(Counted(value=3), TopicId("t", "s"))
+    await runtime.stop_when_idle()
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    publish = spans["actorgen publish t.(s)-T"]
+    process = spans["actorgen process relay.(s)-A"]
+    assert process.parent is not None and process.parent.span_id == publish.context.span_id
+
+
+def test_tracing_can_be_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider, _ = _provider()
+    monkeypatch.setenv("ACTORGEN_DISABLE_RUNTIME_TRACING", "true")
+    assert SingleThreadedAgentRuntime(tracer_provider=provider)._tracer is None
