@@ -10,7 +10,7 @@ class AgentId:
     """Identifies one agent: its registered ``type`` and an instance ``key``.
 
     The type follows the agent-type rule (letters, digits, ``_ - .``); the key may be any
-    printable string, ``/`` included, up to 512 characters.
+    text without control characters or line breaks, ``/`` included, up to 512 characters.
     """
 
     __slots__ = ("_hash", "_key", "_type")
