@@ -31,9 +31,9 @@ __all__ = [
 
 def _current_agent() -> str | None:
     frame = CURRENT_FRAME.get(None)
-    if frame is None or not frame.chain:
+    if frame is None or not frame[0]:
         return None
-    return str(frame.chain[-1])
+    return str(frame[0][-1])
 
 
 class _Event:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._agent_id import AgentId
 from ._agent_type import AgentType
@@ -19,11 +19,10 @@ if TYPE_CHECKING:
     from ._agent_runtime import AgentRuntime
 
 
-class CallFrame(NamedTuple):
-    chain: tuple[AgentId, ...]
-    """Agents on the current request chain, outermost first; the last is the handling agent."""
-    deadline: float | None
-    """Absolute event-loop time by which the current request must be answered."""
+CallFrame = tuple[tuple[AgentId, ...], float | None]
+"""``(chain, deadline)``: the agents on the current request chain, outermost first (the last
+one is the handling agent), and the absolute event-loop time by which the current request
+must be answered (None: no deadline). A plain tuple because one is built per delivery."""
 
 
 CURRENT_FRAME: ContextVar[CallFrame] = ContextVar("actorgen_call_frame")
@@ -41,8 +40,8 @@ class MessageHandlerContext(_StaticContext):
     @contextmanager
     def populate_context(cls, ctx: AgentId) -> Generator[None, Any, None]:
         frame = CURRENT_FRAME.get(None)
-        chain = (*frame.chain, ctx) if frame is not None else (ctx,)
-        token = CURRENT_FRAME.set(CallFrame(chain, frame.deadline if frame is not None else None))
+        chain = (*frame[0], ctx) if frame is not None else (ctx,)
+        token = CURRENT_FRAME.set((chain, frame[1] if frame is not None else None))
         try:
             yield
         finally:
@@ -51,9 +50,9 @@ class MessageHandlerContext(_StaticContext):
     @classmethod
     def agent_id(cls) -> AgentId:
         frame = CURRENT_FRAME.get(None)
-        if frame is None or not frame.chain:
+        if frame is None or not frame[0]:
             raise RuntimeError("MessageHandlerContext.agent_id() called outside of a message handler")
-        return frame.chain[-1]
+        return frame[0][-1]
 
 
 class AgentInstantiationContext(_StaticContext):

@@ -10,5 +10,5 @@ class DefaultTopicId(TopicId):
     def __init__(self, type: str = "default", source: str | None = None) -> None:
         if source is None:
             frame = CURRENT_FRAME.get(None)
-            source = frame.chain[-1].key if frame is not None and frame.chain else "default"
+            source = frame[0][-1].key if frame is not None and frame[0] else "default"
         super().__init__(type, source)
