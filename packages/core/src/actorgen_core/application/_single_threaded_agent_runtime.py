@@ -157,8 +157,8 @@ def _entry_point(
     cls = type(agent)
     found = _ENTRY_POINTS.get(cls)
     if found is None:
-        if getattr(cls, "on_message", None) is BaseAgent.on_message:
-            entry = cast(Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], cls.on_message_impl)
+        if isinstance(agent, BaseAgent) and getattr(cls, "on_message", None) is BaseAgent.on_message:
+            entry = cast(Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], type(agent).on_message_impl)
         else:
             entry = _call_on_message
         found = _ENTRY_POINTS[cls] = (entry, getattr(cls, "_interleaved_types", _EMPTY))
