@@ -1,8 +1,7 @@
 """actorgen-core: an actor runtime for AI agents with autogen_core's programming model.
 
 Every name autogen_core 0.7 exports at its top level is exported here with the same
-signature (the component-config, cache, FunctionCall and Image names arrive with the
-components). Deliberate differences are listed in docs/migrating-from-autogen.md.
+signature. Deliberate differences are listed in docs/migrating-from-autogen.md.
 """
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
@@ -44,6 +43,21 @@ from .base import (
     try_get_known_serializers_for_type,
     type_subscription,
 )
+from .base._cache_store import CacheStore, InMemoryStore
+from .base._component_config import (
+    Component,
+    ComponentBase,
+    ComponentFromConfig,
+    ComponentLoader,
+    ComponentModel,
+    ComponentSchemaType,
+    ComponentToConfig,
+    ComponentType,
+    is_component_class,
+    is_component_instance,
+)
+from .base._function_call import FunctionCall
+from .base._image import Image
 from .components import (
     AgentProxy,
     ClosureAgent,
@@ -86,6 +100,8 @@ __all__ = [
     # messaging primitives
     "MessageContext",
     "CancellationToken",
+    "FunctionCall",
+    "Image",
     # subscriptions
     "Subscription",
     "TypeSubscription",
@@ -103,6 +119,20 @@ __all__ = [
     "InterventionHandler",
     "DefaultInterventionHandler",
     "DropMessage",
+    # component config
+    "Component",
+    "ComponentBase",
+    "ComponentFromConfig",
+    "ComponentLoader",
+    "ComponentModel",
+    "ComponentSchemaType",
+    "ComponentToConfig",
+    "ComponentType",
+    "is_component_class",
+    "is_component_instance",
+    # cache
+    "CacheStore",
+    "InMemoryStore",
     # logging
     "ROOT_LOGGER_NAME",
     "EVENT_LOGGER_NAME",

@@ -1,0 +1,207 @@
+import json
+from typing import Any, Self
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from actorgen_core import (
+    CacheStore,
+    Component,
+    ComponentBase,
+    ComponentLoader,
+    ComponentModel,
+    InMemoryStore,
+    is_component_class,
+    is_component_instance,
+)
+from actorgen_core.models import ChatCompletionClient
+
+
+class MyConfig(BaseModel):
+    info: str
+
+
+class MyComponent(ComponentBase[MyConfig], Component[MyConfig]):
+    """A component for tests.
+
+    Args:
+        info: anything.
+    """
+
+    component_type = "custom"
+    component_config_schema = MyConfig
+
+    def __init__(self, info: str) -> None:
+        self.info = info
+
+    def _to_config(self) -> MyConfig:
+        return MyConfig(info=self.info)
+
+    @classmethod
+    def _from_config(cls, config: MyConfig) -> Self:
+        return cls(info=config.info)
+
+
+class VersionedConfig(BaseModel):
+    name: str
+
+
+class Versioned(ComponentBase[VersionedConfig], Component[VersionedConfig]):
+    component_type = "custom"
+    component_version = 2
+    component_config_schema = VersionedConfig
+    component_description = "explicit description"
+    component_label = "explicit label"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _to_config(self) -> VersionedConfig:
+        return VersionedConfig(name=self.name)
+
+    @classmethod
+    def _from_config(cls, config: VersionedConfig) -> Self:
+        return cls(config.name)
+
+    @classmethod
+    def _from_config_past_version(cls, config: dict[str, Any], version: int) -> Self:
+        assert version == 1
+        return cls(config["old_name"] + " (upgraded)")
+
+
+class NotUpgradable(MyComponent):
+    component_version = 3
+
+
+def test_dump_and_load_round_trip() -> None:
+    model = MyComponent("hello").dump_component()
+    assert model.provider == f"{__name__}.MyComponent"
+    assert model.component_type == "custom"
+    assert model.version == model.component_version == 1
+    assert model.description == "A component for tests."
+    assert model.label == "MyComponent"
+    assert model.config == {"info": "hello"}
+
+    loaded = MyComponent.load_component(model)
+    assert isinstance(loaded, MyComponent) and loaded.info == "hello"
+    generic = ComponentLoader.load_component(model.model_dump(), MyComponent)
+    assert generic.info == "hello"
+    from_json = MyComponent.load_component(json.loads(model.model_dump_json()))
+    assert from_json.info == "hello"
+
+
+def test_only_provider_and_config_are_needed() -> None:
+    loaded = MyComponent.load_component({"provider": f"{__name__}.MyComponent", "config": {"info": "x"}})
+    assert loaded.info == "x"
+
+
+def test_expected_type_mismatch_is_type_error() -> None:
+    model = MyComponent("x").dump_component()
+    with pytest.raises(TypeError, match="Expected type does not match"):
+        ComponentLoader.load_component(model, str)
+    with pytest.raises(TypeError, match="Expected type does not match"):
+        ChatCompletionClient.load_component(model)
+
+
+def test_bad_config_fails_validation() -> None:
+    with pytest.raises(ValidationError):
+        MyComponent.load_component({"provider": f"{__name__}.MyComponent", "config": {"inf": "x"}})
+
+
+def test_versions() -> None:
+    model = Versioned("n").dump_component()
+    assert model.version == 2 and model.component_version == 2
+    assert model.description == "explicit description" and model.label == "explicit label"
+    assert Versioned.load_component(model).name == "n"
+    old = {"provider": f"{__name__}.Versioned", "component_version": 1, "config": {"old_name": "m"}}
+    assert Versioned.load_component(old).name == "m (upgraded)"
+    too_old = {"provider": f"{__name__}.NotUpgradable", "component_version": 1, "config": {"info": "x"}}
+    with pytest.raises(NotImplementedError, match="_from_config_past_version"):
+        NotUpgradable.load_component(too_old)
+
+
+def test_description_is_not_inherited() -> None:
+    assert NotUpgradable("x").dump_component().description is None
+
+
+def test_local_class_cannot_be_dumped() -> None:
+    class Local(MyComponent):
+        pass
+
+    with pytest.raises(TypeError, match="inside a function"):
+        Local("x").dump_component()
+
+
+def test_missing_component_type_warns_then_fails_to_dump() -> None:
+    with pytest.warns(UserWarning, match="component_type"):
+
+        class NoType(ComponentBase[MyConfig], Component[MyConfig]):
+            component_config_schema = MyConfig
+
+            def _to_config(self) -> MyConfig:
+                return MyConfig(info="")
+
+    NoType.component_provider_override = "tests.NoType"  # get past the <locals> check
+    with pytest.raises(AttributeError, match="component_type"):
+        NoType().dump_component()
+
+
+def test_is_component_checks() -> None:
+    assert is_component_class(MyComponent)
+    assert is_component_instance(MyComponent("x"))
+    assert not is_component_class(CacheStore)
+    assert not is_component_instance(object())
+
+
+@pytest.mark.parametrize(
+    "provider",
+    ["os.path.join", "subprocess.Popen", "actorgen_core_evil.Thing", "mytests.test_helpers_evil.X.Y"],
+)
+def test_untrusted_provider_is_refused_before_import(provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACTORGEN_ALLOWED_PROVIDER_NAMESPACES", raising=False)
+    with pytest.raises(ValueError, match="not in a trusted namespace"):
+        ComponentLoader.load_component({"provider": provider, "config": {}})
+
+
+def test_provider_without_module_is_invalid() -> None:
+    with pytest.raises(ValueError, match="Invalid component provider"):
+        ComponentLoader.load_component({"provider": "NoDots", "config": {}})
+
+
+def test_env_allow_list_extends_trusted_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    from actorgen_core._component_config import _get_trusted_namespaces
+
+    monkeypatch.setenv("ACTORGEN_ALLOWED_PROVIDER_NAMESPACES", " json , ,mycompany.agents.")
+    assert _get_trusted_namespaces()[-2:] == ["json.", "mycompany.agents."]
+    # json is now importable as a provider namespace; JSONDecoder is not a component.
+    with pytest.raises(TypeError, match="Invalid component class"):
+        ComponentLoader.load_component({"provider": "json.decoder.JSONDecoder", "config": {}})
+    monkeypatch.delenv("ACTORGEN_ALLOWED_PROVIDER_NAMESPACES")
+    with pytest.raises(ValueError, match="not in a trusted namespace"):
+        ComponentLoader.load_component({"provider": "json.decoder.JSONDecoder", "config": {}})
+
+
+def test_autogen_provider_names_map_to_actorgen() -> None:
+    store = ComponentLoader.load_component({"provider": "autogen_core.InMemoryStore", "config": {}})
+    assert isinstance(store, InMemoryStore)
+    with pytest.raises(ValueError, match="not in a trusted namespace"):
+        ComponentLoader.load_component({"provider": "autogen_evil.Thing", "config": {}})
+
+
+def test_in_memory_store() -> None:
+    store: InMemoryStore[int] = InMemoryStore()
+    assert store.get("a") is None
+    assert store.get("a", 7) == 7
+    store.set("a", 1)
+    store.set("a", 2)
+    assert store.get("a") == 2
+    model = store.dump_component()
+    assert model.provider == "actorgen_core.InMemoryStore"
+    assert model.component_type == "cache_store"
+    loaded = CacheStore.load_component(model)
+    assert isinstance(loaded, InMemoryStore) and loaded.store == {}
+
+
+def test_component_model_requires_provider_and_config() -> None:
+    with pytest.raises(ValidationError):
+        ComponentModel.model_validate({"provider": "x"})
