@@ -284,3 +284,25 @@ async def test_wrong_argument_types_are_refused() -> None:
     with pytest.raises(TypeError, match="TopicId"):
         await runtime.publish_message(Event(), "t/s")  # type: ignore[arg-type]
     await runtime.stop()
+
+
+async def test_any_handler_takes_what_no_specific_handler_takes() -> None:
+    class Catchall(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("catch-all")
+
+        @message_handler
+        async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
+            return Pong(-1)
+
+        @message_handler
+        async def on_anything(self, message: Any, ctx: MessageContext) -> Any:
+            return f"any:{type(message).__name__}"
+
+    runtime = SingleThreadedAgentRuntime()
+    await Catchall.register(runtime, "catchall", Catchall)
+    runtime.start()
+    assert await runtime.send_message(Ping(), AgentId("catchall", "k")) == Pong(-1)
+    assert await runtime.send_message(Event("x"), AgentId("catchall", "k")) == "any:Event"
+    assert await runtime.send_message(42, AgentId("catchall", "k")) == "any:int"
+    await runtime.stop_when_idle()

@@ -283,11 +283,11 @@ class RoutedAgent(BaseAgent):
         types: list[tuple[type[Any], list[MessageSerializer[Any]]]] = list(cls.internal_extra_handles_types)
         for handler in cls._discover_handlers():
             for target in handler.target_types:
-                if target is type(None):
-                    continue
+                if target is type(None) or target is AnyType:
+                    continue  # nothing to serialize: Any takes each message with its own serializer
                 serializers = try_get_known_serializers_for_type(target)
                 if not serializers:
-                    name = "Any" if target is AnyType else getattr(target, "__name__", repr(target))
+                    name = getattr(target, "__name__", repr(target))
                     raise ValueError(
                         f"No serializers found for type {name} handled by "
                         f"{cast(_Handler[Any, Any, Any], handler).__qualname__}: use a dataclass, a pydantic "
