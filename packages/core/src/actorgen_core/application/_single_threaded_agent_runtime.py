@@ -274,13 +274,14 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             timeout = self._default_timeout
         elif not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        deadline = None if timeout is None or timeout == math.inf else loop.time() + timeout
+        now = loop.time()
+        deadline = None if timeout is None or timeout == math.inf else now + timeout
         frame = CURRENT_FRAME.get(None)
         if frame is not None:
             chain, inherited = frame
             if inherited is not None and (deadline is None or inherited < deadline):
                 deadline = inherited
-                if deadline <= loop.time():
+                if deadline <= now:
                     raise RequestTimeoutError(
                         f"Request to {recipient} not sent: the deadline of the request being handled has passed"
                     )
@@ -326,7 +327,10 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             yielded = context.run(first_step, coro, frame)
         except StopIteration as stop:
             if occupies:
-                self._release(recipient)
+                queue = busy.pop(recipient)
+                if queue:  # messages arrived during the turn: hand the agent to its mailbox
+                    busy[recipient] = queue
+                    self._get_loop().call_soon(self._drain, recipient)
             self._sync_runs += 1
             if self._sync_runs >= _YIELD_EVERY:
                 self._sync_runs = 0
