@@ -1,4 +1,6 @@
+import asyncio
 import json
+import warnings
 from typing import Any, Self
 
 import pytest
@@ -6,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from actorgen_core import (
     CacheStore,
+    CancellationToken,
     Component,
     ComponentBase,
     ComponentLoader,
@@ -14,7 +17,9 @@ from actorgen_core import (
     is_component_class,
     is_component_instance,
 )
+from actorgen_core.code_executor import ImportFromModule
 from actorgen_core.models import ChatCompletionClient
+from actorgen_core.tools import FunctionTool, allow_function_tool_source
 
 
 class MyConfig(BaseModel):
@@ -205,3 +210,61 @@ def test_in_memory_store() -> None:
 def test_component_model_requires_provider_and_config() -> None:
     with pytest.raises(ValidationError):
         ComponentModel.model_validate({"provider": "x"})
+
+
+async def async_tool_with_token(x: int, cancellation_token: CancellationToken) -> int:
+    return x * 2
+
+
+def sync_tool(x: int) -> int:
+    return x + 1
+
+
+def test_function_tool_source_loading_is_refused_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACTORGEN_ALLOW_FUNCTION_TOOL_SOURCE", raising=False)
+    model = FunctionTool(sync_tool, description="inc").dump_component()
+    assert model.provider == "actorgen_core.tools.FunctionTool"
+    assert model.config["source_code"].startswith("def sync_tool(x: int) -> int:")
+    with pytest.raises(ValueError, match="Refusing to load FunctionTool 'sync_tool'"):
+        FunctionTool.load_component(model)
+    # Any other value than "1" does not open the switch.
+    monkeypatch.setenv("ACTORGEN_ALLOW_FUNCTION_TOOL_SOURCE", "yes")
+    with pytest.raises(ValueError, match="Refusing"):
+        FunctionTool.load_component(model)
+
+
+async def test_function_tool_round_trip_when_allowed_by_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTORGEN_ALLOW_FUNCTION_TOOL_SOURCE", "1")
+    for func, expected in ((sync_tool, 4), (async_tool_with_token, 6)):
+        model = FunctionTool(
+            func, description="d", global_imports=[ImportFromModule("actorgen_core", ["CancellationToken"])]
+        ).dump_component()
+        with pytest.warns(UserWarning, match="executes the Python source"):
+            loaded = FunctionTool.load_component(model)
+        assert loaded.name == func.__name__
+        assert await loaded.run_json({"x": 3}, CancellationToken()) == expected
+        assert loaded.dump_component() == model  # the source survives a second dump
+    cancelled = CancellationToken()
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loaded.run_json({"x": 3}, cancelled)
+
+
+def test_function_tool_context_switch_and_load_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACTORGEN_ALLOW_FUNCTION_TOOL_SOURCE", raising=False)
+    good = FunctionTool(sync_tool, description="d").dump_component()
+    with allow_function_tool_source(), pytest.warns(UserWarning):
+        assert FunctionTool.load_component(good).name == "sync_tool"
+    with pytest.raises(ValueError, match="Refusing"):
+        FunctionTool.load_component(good)  # the switch ended with the block
+
+    bad_import = good.model_copy(deep=True)
+    bad_import.config["global_imports"] = ["no_such_module_for_actorgen"]
+    bad_source = good.model_copy(deep=True)
+    bad_source.config["source_code"] = "def sync_tool(x: int) -> int:\n    return x +\n"
+    with allow_function_tool_source(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RuntimeError, match="no_such_module_for_actorgen"):
+            FunctionTool.load_component(bad_import)
+        with pytest.raises(ValueError, match="does not parse"):
+            FunctionTool.load_component(bad_source)
