@@ -1,5 +1,13 @@
 """A chat-completion client for OpenAI and every server that speaks its wire format."""
 
+from ._client import (
+    BaseOpenAIChatCompletionClient,
+    BaseOpenAIClientConfigurationConfigModel,
+    CreateArgumentsConfigModel,
+    OpenAIChatCompletionClient,
+    OpenAIClientConfiguration,
+    OpenAIClientConfigurationConfigModel,
+)
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -18,6 +26,12 @@ from ._errors import (
 )
 
 __all__ = [
+    "OpenAIChatCompletionClient",
+    "BaseOpenAIChatCompletionClient",
+    "OpenAIClientConfiguration",
+    "OpenAIClientConfigurationConfigModel",
+    "BaseOpenAIClientConfigurationConfigModel",
+    "CreateArgumentsConfigModel",
     "OpenAIError",
     "APIError",
     "APIConnectionError",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, NoReturn
 
 import httpx
@@ -230,7 +230,7 @@ class ChatCompletionsHTTP:
     def _invalid_response(self, message: str, url: str) -> NoReturn:
         raise APIResponseValidationError(self._redact(message), request_url=url)
 
-    async def stream_json(self, path: str, body: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def stream_json(self, path: str, body: Mapping[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
         """POST ``body`` and yield the JSON object of each server-sent event until ``[DONE]``.
 
         Opening the stream (up to the response headers) is retried like :meth:`post_json`;
