@@ -1,0 +1,1 @@
+"""Implementation modules; import the public names from the matching ``actorgen_core`` package."""
