@@ -21,7 +21,8 @@ class Reply:
     json_body: Any = None
     text_body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    sse_events: list[str] | None = None  # each is the data of one event, sent as "data: <x>\n\n"
+    # Each str is the data of one event, sent as "data: <x>\n\n"; a float is a pause in seconds.
+    sse_events: list[str | float] | None = None
     delay: float = 0.0  # seconds before the status line is sent
     event_delay: float = 0.0  # seconds before each SSE event
 
@@ -81,6 +82,10 @@ class FakeOpenAIServer:
                     self.send_header("Connection", "close")
                     self.end_headers()
                     for data in reply.sse_events:
+                        if isinstance(data, float):
+                            if server.stopping.wait(data):
+                                return
+                            continue
                         if reply.event_delay and server.stopping.wait(reply.event_delay):
                             return
                         self.wfile.write(f"data: {data}\n\n".encode())
