@@ -327,3 +327,18 @@ async def test_positional_only_parameters() -> None:
         return a - b
 
     assert await FunctionTool(pos, description="d").run_json({"a": 5, "b": 2}, CancellationToken()) == 3
+
+
+async def test_parameter_annotated_as_token_receives_it() -> None:
+    seen: list[CancellationToken] = []
+
+    def use(n: int, token: CancellationToken) -> int:
+        seen.append(token)
+        return n
+
+    tool = FunctionTool(use, description="d")
+    assert list(tool.schema["parameters"]["properties"]) == ["n"]
+    token = CancellationToken()
+    assert await tool.run_json({"n": 4}, token) == 4
+    assert seen == [token]
+    assert tool.dump_component().config["has_cancellation_support"] is True

@@ -17,7 +17,7 @@ __all__ = [
     "get_typed_signature",
     "normalize_annotated_type",
     "args_base_model_from_signature",
-    "accepts_cancellation_token",
+    "cancellation_parameters",
     "function_name",
 ]
 
@@ -81,8 +81,15 @@ def _is_cancellation_parameter(parameter: inspect.Parameter) -> bool:
     return parameter.name == CANCELLATION_TOKEN_PARAMETER or parameter.annotation is CancellationToken
 
 
-def accepts_cancellation_token(signature: inspect.Signature) -> bool:
-    return any(p.name == CANCELLATION_TOKEN_PARAMETER for p in signature.parameters.values())
+def cancellation_parameters(signature: inspect.Signature) -> list[str]:
+    """Parameters that receive the run's token: the one named ``cancellation_token``, and any
+    annotated ``CancellationToken``. They are left out of the arguments model."""
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        and _is_cancellation_parameter(p)
+    ]
 
 
 def args_base_model_from_signature(name: str, signature: inspect.Signature) -> type[BaseModel]:

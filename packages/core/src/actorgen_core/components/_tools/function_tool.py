@@ -23,9 +23,8 @@ from ...base._component_config import Component
 from .._code_executor.func_with_reqs import Alias, Import, ImportFromModule, to_code
 from .base import BaseTool
 from .function_schema import (
-    CANCELLATION_TOKEN_PARAMETER,
-    accepts_cancellation_token,
     args_base_model_from_signature,
+    cancellation_parameters,
     function_name,
     get_typed_signature,
     normalize_annotated_type,
@@ -80,7 +79,8 @@ class FunctionTool(BaseTool[BaseModel, BaseModel], Component[FunctionToolConfig]
 
     The parameters schema comes from the function's type hints: defaults make a parameter
     optional, ``Annotated[T, "description"]`` describes it, and a parameter named
-    ``cancellation_token`` receives the run's token instead of appearing in the schema.
+    ``cancellation_token`` (or annotated ``CancellationToken``) receives the run's token
+    instead of appearing in the schema.
     Coroutine functions are awaited; other functions run in a worker thread. Cancelling the
     token cancels the run (a running thread cannot be stopped, but its result is dropped).
     """
@@ -107,7 +107,8 @@ class FunctionTool(BaseTool[BaseModel, BaseModel], Component[FunctionToolConfig]
             return_type = Any
         elif return_type is None:
             return_type = type(None)
-        self._has_cancellation_support = accepts_cancellation_token(self._signature)
+        self._token_parameters = cancellation_parameters(self._signature)
+        self._has_cancellation_support = bool(self._token_parameters)
         self._positional_only = [
             p.name for p in self._signature.parameters.values() if p.kind is inspect.Parameter.POSITIONAL_ONLY
         ]
@@ -116,8 +117,8 @@ class FunctionTool(BaseTool[BaseModel, BaseModel], Component[FunctionToolConfig]
     async def run(self, args: BaseModel, cancellation_token: CancellationToken) -> Any:
         # Field values as validated: a pydantic-model parameter gets a model instance, not a dict.
         kwargs = {field: getattr(args, field) for field in type(args).model_fields}
-        if self._has_cancellation_support:
-            kwargs[CANCELLATION_TOKEN_PARAMETER] = cancellation_token
+        for name in self._token_parameters:
+            kwargs[name] = cancellation_token
         positional = [kwargs.pop(name) for name in self._positional_only if name in kwargs]
         if inspect.iscoroutinefunction(self._func):
             future: asyncio.Future[Any] = asyncio.ensure_future(self._func(*positional, **kwargs))
