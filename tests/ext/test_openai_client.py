@@ -516,3 +516,48 @@ async def test_calls_are_logged_as_events_without_the_key(
     events = [json.loads(r.getMessage()) for r in caplog.records if r.name == EVENT_LOGGER_NAME]
     assert [(e["type"], e["prompt_tokens"], e["completion_tokens"]) for e in events] == [("LLMCall", 3, 1)]
     assert KEY not in caplog.text
+
+
+async def test_single_system_message_models_get_them_merged(server: FakeOpenAIServer) -> None:
+    server.script(Reply(200, completion()))
+    info = ModelInfo(**{**LOCAL_INFO, "multiple_system_messages": False})
+    client = OpenAIChatCompletionClient(
+        model="gemma", base_url=server.base_url, model_info=info, add_name_prefixes=True, include_name_in_message=False
+    )
+    await client.create([SystemMessage(content="Rule one."), USER, SystemMessage(content="Rule two.")])
+    await client.close()
+    assert server.requests[0].json()["messages"] == [
+        {"role": "system", "content": "Rule one.\n\nRule two."},
+        {"role": "user", "content": "user said:\nWhat is the weather in Paris?"},
+    ]
+
+
+async def test_a_server_that_ignores_stream_true_still_works(
+    server: FakeOpenAIServer, client: OpenAIChatCompletionClient
+) -> None:
+    server.script(Reply(200, completion("whole answer", prompt_tokens=9, completion_tokens=2)))  # plain JSON
+    items = [item async for item in client.create_stream([USER])]
+    assert items[0] == "whole answer"
+    result = items[-1]
+    assert isinstance(result, CreateResult)
+    assert (result.content, result.usage.prompt_tokens, result.usage.completion_tokens) == ("whole answer", 9, 2)
+
+
+class Place(BaseModel):
+    name: str
+
+
+class Trip(BaseModel):
+    places: list[Place]
+    days: int = 3
+
+
+async def test_nested_structured_output_schemas_are_closed_everywhere(
+    server: FakeOpenAIServer, client: OpenAIChatCompletionClient
+) -> None:
+    server.script(Reply(200, completion('{"places": [{"name": "Rome"}], "days": 2}')))
+    await client.create([USER], json_output=Trip)
+    schema = server.requests[0].json()["response_format"]["json_schema"]["schema"]
+    assert schema["required"] == ["places", "days"]
+    place = schema["$defs"]["Place"]
+    assert (place["additionalProperties"], place["required"]) == (False, ["name"])
