@@ -28,3 +28,12 @@ def test_hello_world_prints_the_exchange() -> None:
         "my_manager_agent received response: OK, Got it! (from my_worker_agent/worker)",
     ]
     assert result.stderr == ""
+
+
+def test_tool_agent_sample_runs_offline_and_uses_the_tool() -> None:
+    result = run_sample("tool_agent_offline.py")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "user: What is the weather in Lisbon?"
+    assert "It is 21 degrees and sunny in Lisbon." in result.stdout  # the tool really ran
+    assert lines[-1] == "assistant: The weather in Lisbon: 21 degrees and sunny."
