@@ -11,7 +11,14 @@ import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 
-from actorgen_core import AgentId, FunctionCall, MessageContext, RoutedAgent, SingleThreadedAgentRuntime, message_handler
+from actorgen_core import (
+    AgentId,
+    FunctionCall,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    message_handler,
+)
 from actorgen_core.models import ChatCompletionClient, CreateResult, RequestUsage, SystemMessage, UserMessage
 from actorgen_core.tool_agent import ToolAgent, tool_agent_caller_loop
 from actorgen_core.tools import FunctionTool
