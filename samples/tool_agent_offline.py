@@ -21,7 +21,7 @@ from actorgen_core import (
 )
 from actorgen_core.models import ChatCompletionClient, CreateResult, RequestUsage, SystemMessage, UserMessage
 from actorgen_core.tool_agent import ToolAgent, tool_agent_caller_loop
-from actorgen_core.tools import FunctionTool
+from actorgen_core.tools import FunctionTool, Tool
 from actorgen_ext.models.replay import ReplayChatCompletionClient
 
 
@@ -40,7 +40,7 @@ class Answer:
 
 
 class Assistant(RoutedAgent):
-    def __init__(self, model_client: ChatCompletionClient, tool_agent: AgentId, tools: list[FunctionTool]) -> None:
+    def __init__(self, model_client: ChatCompletionClient, tool_agent: AgentId, tools: list[Tool]) -> None:
         super().__init__("answers questions, using tools when it needs to")
         self._model_client = model_client
         self._tool_agent = tool_agent
@@ -83,7 +83,7 @@ def scripted_model() -> ReplayChatCompletionClient:
 
 
 async def main() -> None:
-    tools = [FunctionTool(get_weather, description="Current weather for a city")]
+    tools: list[Tool] = [FunctionTool(get_weather, description="Current weather for a city")]
     runtime = SingleThreadedAgentRuntime()
     await ToolAgent.register(runtime, "tools", lambda: ToolAgent("runs tools", tools))
     model = scripted_model()
