@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from google.protobuf import any_pb2
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from pydantic import BaseModel, TypeAdapter
 
 __all__ = [
@@ -146,7 +146,10 @@ class ProtobufMessageSerializer(MessageSerializer[T]):
 
     def deserialize(self, payload: bytes) -> T:
         packed = any_pb2.Any()
-        packed.ParseFromString(payload)
+        try:
+            packed.ParseFromString(payload)
+        except DecodeError as e:  # a ValueError, like the JSON serializers' errors
+            raise ValueError(f"Invalid protobuf payload for {self.type_name}: {e}") from e
         out = cast(type[Message], self.cls)()
         if not packed.Unpack(out):
             raise ValueError(f"Payload holds {packed.type_url!r}, not {self.type_name}")
