@@ -421,3 +421,23 @@ async def test_runtime_stops_delivering_after_remove_subscription() -> None:
     await runtime.publish_message(Note("s1"), TopicId("sports", "k"))
     await runtime.stop_when_idle()
     assert Recorder.received == [("r/k", "n1"), ("r/k", "s1")]
+
+
+def _broken_subscriptions() -> list[Subscription]:
+    raise RuntimeError("subscription callback failed")
+
+
+@subscription_factory(_broken_subscriptions)
+class BrokenSubscriptions(Recorder):
+    pass
+
+
+async def test_failing_subscription_callback_leaves_nothing_registered() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    with pytest.raises(RuntimeError, match="subscription callback failed"):
+        await BrokenSubscriptions.register(runtime, "broken", BrokenSubscriptions)
+    assert runtime._subscription_manager.subscriptions == []
+    # The type is still free: a corrected registration under the same name succeeds.
+    await Recorder.register(runtime, "broken", Recorder)
+    # Skipping class subscriptions never evaluates the callback.
+    await BrokenSubscriptions.register(runtime, "broken2", BrokenSubscriptions, skip_class_subscriptions=True)

@@ -209,16 +209,18 @@ class BaseAgent(ABC, Agent):
         skip_direct_message_subscription: bool = False,
     ) -> AgentType:
         """Register ``factory`` for ``type`` together with the class's subscriptions and serializers."""
-        handled = cls._handles_types()  # fails before anything is registered
+        # Whatever can fail without touching the runtime runs first, so that such a failure
+        # leaves nothing registered.
+        handled = cls._handles_types()
         agent_type = AgentType(type)
-        agent_type = await runtime.register_factory(type=agent_type, agent_factory=factory, expected_class=cls)
+        subscriptions: list[Subscription] = []
         if not skip_class_subscriptions:
             with SubscriptionInstantiationContext.populate_context(agent_type):
-                subscriptions: list[Subscription] = []
                 for unbound in cls._unbound_subscriptions():
                     subscriptions.extend(await _resolve_subscriptions(unbound))
-            for subscription in subscriptions:
-                await runtime.add_subscription(subscription)
+        agent_type = await runtime.register_factory(type=agent_type, agent_factory=factory, expected_class=cls)
+        for subscription in subscriptions:
+            await runtime.add_subscription(subscription)
         if not skip_direct_message_subscription:
             await runtime.add_subscription(TypePrefixSubscription(f"{agent_type.type}:", agent_type.type))
         _add_serializers(runtime, handled)

@@ -134,6 +134,12 @@ class ClosureAgent(BaseAgent, ClosureContext):
         def factory() -> ClosureAgent:
             return ClosureAgent(description, closure, unknown_type_policy=unknown_type_policy)
 
+        # Evaluated before registering, so that a failing callback leaves nothing registered.
+        subs: list[Subscription] = []
+        if subscriptions is not None:
+            with SubscriptionInstantiationContext.populate_context(AgentType(type)):
+                result = subscriptions()
+                subs = list(await result) if inspect.isawaitable(result) else list(result)
         agent_type = await cls.register(
             runtime,
             type,
@@ -141,12 +147,8 @@ class ClosureAgent(BaseAgent, ClosureContext):
             skip_class_subscriptions=True,
             skip_direct_message_subscription=skip_direct_message_subscription,
         )
-        if subscriptions is not None:
-            with SubscriptionInstantiationContext.populate_context(agent_type):
-                result = subscriptions()
-                subs = list(await result) if inspect.isawaitable(result) else list(result)
-            for sub in subs:
-                await runtime.add_subscription(sub)
+        for sub in subs:
+            await runtime.add_subscription(sub)
         for t in expected:
             runtime.add_message_serializer(try_get_known_serializers_for_type(t))
         return agent_type
