@@ -294,7 +294,7 @@ async def test_failing_subscriptions_callback_leaves_nothing_registered() -> Non
 # ---------------------------------------------------------------------------- construction and state
 
 
-def test_construction_outside_a_runtime_raises() -> None:
+def test_construction_outside_an_instantiation_context_raises() -> None:
     async def noop(agent: ClosureContext, message: Note, ctx: MessageContext) -> None:
         return None
 

@@ -159,7 +159,7 @@ class StatefulAgent(PlainAgent):
         self.count = state["count"]
 
 
-def test_base_agent_picks_up_id_and_runtime_inside_a_factory_context() -> None:
+def test_base_agent_is_bound_inside_a_factory_context() -> None:
     runtime = SingleThreadedAgentRuntime()
     agent_id = AgentId("plain", "k")
     with AgentInstantiationContext.populate_context((runtime, agent_id)):
@@ -170,7 +170,7 @@ def test_base_agent_picks_up_id_and_runtime_inside_a_factory_context() -> None:
     assert agent.metadata == {"type": "plain", "key": "k", "description": "described"}
 
 
-async def test_base_agent_is_bound_by_the_runtime_factory_call() -> None:
+async def test_base_agent_is_bound_by_a_real_factory_call() -> None:
     runtime = SingleThreadedAgentRuntime()
     seen: list[tuple[AgentId, Any]] = []
 
@@ -200,7 +200,7 @@ def test_base_agent_outside_a_factory_is_unbound() -> None:
         _ = agent.runtime
 
 
-async def test_bind_id_and_runtime_rules() -> None:
+async def test_rebinding_rules() -> None:
     runtime, other_runtime = SingleThreadedAgentRuntime(), SingleThreadedAgentRuntime()
     agent = PlainAgent()
     await agent.bind_id_and_runtime(AgentId("plain", "k"), runtime)
@@ -217,7 +217,7 @@ async def test_bind_id_and_runtime_rules() -> None:
     assert agent.runtime is runtime
 
 
-async def test_bind_id_and_runtime_after_factory_context_binding() -> None:
+async def test_rebinding_after_binding_in_a_factory_context() -> None:
     runtime = SingleThreadedAgentRuntime()
     with AgentInstantiationContext.populate_context((runtime, AgentId("plain", "k"))):
         agent = PlainAgent()

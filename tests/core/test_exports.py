@@ -135,7 +135,7 @@ def test_version_is_a_string() -> None:
     assert actorgen_core.__version__
 
 
-def test_application_runtime_is_the_top_level_runtime() -> None:
+def test_application_path_gives_the_same_class() -> None:
     assert actorgen_core.application.SingleThreadedAgentRuntime is actorgen_core.SingleThreadedAgentRuntime
     assert "SingleThreadedAgentRuntime" in actorgen_core.application.__all__
 

@@ -327,7 +327,7 @@ def test_manager_remove_returns_the_subscription_and_allows_re_adding() -> None:
     manager.add_subscription(TypeSubscription("news", "reader", id="1"))
 
 
-async def test_runtime_remove_subscription_unknown_id_is_lookup_and_value_error() -> None:
+async def test_remove_subscription_with_an_unknown_id_via_the_runtime() -> None:
     runtime = SingleThreadedAgentRuntime()
     with pytest.raises(LookupError):
         await runtime.remove_subscription("nope")
@@ -393,7 +393,7 @@ def test_manager_stays_correct_past_its_cache_limit() -> None:
     assert manager.recipients(TopicId("news", "0")) == (AgentId("a", "0"),)
 
 
-async def test_runtime_delivers_once_per_agent_when_subscriptions_overlap() -> None:
+async def test_overlapping_subscriptions_deliver_once_per_agent() -> None:
     Recorder.received = []
     runtime = SingleThreadedAgentRuntime()
     await Recorder.register(runtime, "lb", Recorder)
@@ -405,7 +405,7 @@ async def test_runtime_delivers_once_per_agent_when_subscriptions_overlap() -> N
     assert Recorder.received == [("lb/default", "once")]
 
 
-async def test_runtime_stops_delivering_after_remove_subscription() -> None:
+async def test_delivery_stops_after_remove_subscription() -> None:
     Recorder.received = []
     runtime = SingleThreadedAgentRuntime()
     await Recorder.register(runtime, "r", Recorder, skip_direct_message_subscription=True)
