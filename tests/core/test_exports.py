@@ -188,12 +188,7 @@ def test_exceptions_are_the_base_layer_classes(name: str) -> None:
 PACKAGES = ["actorgen_core", "actorgen_agentchat", "actorgen_ext"]
 
 # Modules whose __all__ names a private object, each xfail(strict=True) until fixed.
-PRIVATE_IN_ALL_KNOWN: dict[str, str] = {
-    "actorgen_core.components._json.schema_to_model": (
-        "components issue: __all__ lists _JSONSchemaToPydantic (utils/_json_to_pydantic.py re-imports it "
-        "explicitly, so it can leave __all__)"
-    ),
-}
+PRIVATE_IN_ALL_KNOWN: dict[str, str] = {}
 
 
 def _all_modules() -> list[str]:

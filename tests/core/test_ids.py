@@ -360,3 +360,12 @@ def test_keys_refuse_line_breaks_and_lone_surrogates(key: str, rule: str) -> Non
         AgentId("t", key)
     with pytest.raises(ValueError, match=rule):
         TopicId("t", key)
+
+
+def test_default_topic_id_equals_a_topic_id_with_the_same_fields() -> None:
+    # Deliberate difference: autogen's dataclass equality made these unequal (while hashing equal).
+    assert DefaultTopicId() == TopicId("default", "default")
+    assert TopicId("default", "default") == DefaultTopicId()
+    assert len({DefaultTopicId(), TopicId("default", "default")}) == 1
+    assert DefaultTopicId("news", "x") != TopicId("news", "y")
+    assert TopicId("a", "b") != "a/b"

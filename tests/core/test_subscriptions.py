@@ -294,11 +294,6 @@ def test_manager_add_duplicate_raises_and_keeps_the_first() -> None:
     assert len(manager.subscriptions) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug (application/): ids are documented unique within a runtime, but a TypeSubscription and "
-    "a TypePrefixSubscription with the same id are both accepted, so remove_subscription(id) is ambiguous",
-)
 def test_manager_refuses_two_subscriptions_with_one_id_across_kinds() -> None:
     manager = SubscriptionManager()
     manager.add_subscription(TypeSubscription("news", "reader", id="same"))

@@ -28,8 +28,9 @@ class SubscriptionManager:
         return list(self._subscriptions)
 
     def add_subscription(self, subscription: Subscription) -> None:
-        if any(existing == subscription for existing in self._subscriptions):
-            raise ValueError(f"Subscription already exists: {subscription!r}")
+        for existing in self._subscriptions:
+            if existing.id == subscription.id or existing == subscription:
+                raise ValueError(f"Subscription already exists: {subscription!r} (same id or same route as {existing!r})")
         self._subscriptions.append(subscription)
         self._cache.clear()
 

@@ -6,7 +6,7 @@ from typing import Self
 from ._validation import check_key, check_topic_type
 
 
-@dataclass(eq=True, frozen=True)
+@dataclass(eq=False, frozen=True)
 class TopicId:
     """Where a published message goes: a topic ``type`` (what) and a ``source`` (which context).
 
@@ -19,6 +19,15 @@ class TopicId:
     def __post_init__(self) -> None:
         check_topic_type(self.type)
         check_key(self.source, "topic source")
+
+    def __eq__(self, other: object) -> bool:
+        # By value, whatever the class: DefaultTopicId() equals TopicId("default", "default").
+        if not isinstance(other, TopicId):
+            return NotImplemented
+        return self.type == other.type and self.source == other.source
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.source))
 
     def __str__(self) -> str:
         return f"{self.type}/{self.source}"

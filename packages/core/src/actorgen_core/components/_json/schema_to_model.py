@@ -28,7 +28,6 @@ __all__ = [
     "UnsupportedKeywordError",
     "TYPE_MAPPING",
     "FORMAT_MAPPING",
-    "_JSONSchemaToPydantic",
     "schema_to_pydantic_model",
 ]
 
