@@ -30,7 +30,9 @@ class SubscriptionManager:
     def add_subscription(self, subscription: Subscription) -> None:
         for existing in self._subscriptions:
             if existing.id == subscription.id or existing == subscription:
-                raise ValueError(f"Subscription already exists: {subscription!r} (same id or same route as {existing!r})")
+                raise ValueError(
+                    f"Subscription already exists: {subscription!r} (same id or same route as {existing!r})"
+                )
         self._subscriptions.append(subscription)
         self._cache.clear()
 
