@@ -81,7 +81,7 @@ T = TypeVar("T", bound=Agent)
 DEFAULT_TIMEOUT = 60.0
 """Seconds a request waits for its reply unless the caller or the runtime says otherwise."""
 
-_YIELD_EVERY = 64
+_YIELD_EVERY = 16
 """Deliveries that finish without waiting, after which a sender yields to the event loop once."""
 
 _MAX_EAGER_DEPTH = 16
