@@ -7,12 +7,11 @@ protobuf for protobuf messages. Nothing is pickled, ever.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
 
-from google.protobuf import any_pb2
-from google.protobuf.message import DecodeError, Message
 from pydantic import BaseModel, TypeAdapter
 
 __all__ = [
@@ -28,6 +27,17 @@ __all__ = [
     "has_nested_base_model",
     "type_name_of",
 ]
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+
+def _is_protobuf_class(cls: type) -> bool:
+    # protobuf is imported on first use only (it costs ~0.1 s of start-up): if no module has
+    # imported it yet, no object can be a protobuf message.
+    module = sys.modules.get("google.protobuf.message")
+    return module is not None and issubclass(cls, module.Message)
+
 
 JSON_DATA_CONTENT_TYPE = "application/json"
 PROTOBUF_DATA_CONTENT_TYPE = "application/x-protobuf"
@@ -59,8 +69,8 @@ class UnknownPayload:
 def type_name_of(cls_or_obj: Any) -> str:
     """The wire name of a message type: protobuf full name, else the class name."""
     cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
-    if issubclass(cls, Message):
-        return str(cls.DESCRIPTOR.full_name)
+    if _is_protobuf_class(cls):
+        return str(cls.DESCRIPTOR.full_name)  # type: ignore[attr-defined]
     return cls.__name__
 
 
@@ -132,7 +142,7 @@ class ProtobufMessageSerializer(MessageSerializer[T]):
     """Protobuf messages, packed in a ``google.protobuf.Any``."""
 
     def __init__(self, cls: type[T]) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, Message)):
+        if not (isinstance(cls, type) and _is_protobuf_class(cls)):
             raise ValueError(f"{cls!r} is not a protobuf message")
         self.cls = cls
 
@@ -145,19 +155,24 @@ class ProtobufMessageSerializer(MessageSerializer[T]):
         return type_name_of(self.cls)
 
     def deserialize(self, payload: bytes) -> T:
+        from google.protobuf import any_pb2
+        from google.protobuf.message import DecodeError
+
         packed = any_pb2.Any()
         try:
             packed.ParseFromString(payload)
         except DecodeError as e:  # a ValueError, like the JSON serializers' errors
             raise ValueError(f"Invalid protobuf payload for {self.type_name}: {e}") from e
-        out = cast(type[Message], self.cls)()
+        out = cast("type[Message]", self.cls)()
         if not packed.Unpack(out):
             raise ValueError(f"Payload holds {packed.type_url!r}, not {self.type_name}")
         return cast(T, out)
 
     def serialize(self, message: T) -> bytes:
+        from google.protobuf import any_pb2
+
         packed = any_pb2.Any()
-        packed.Pack(cast(Message, message))
+        packed.Pack(cast("Message", message))
         return packed.SerializeToString()
 
 
@@ -169,7 +184,7 @@ def try_get_known_serializers_for_type(cls: type[Any]) -> list[MessageSerializer
         return [PydanticJsonMessageSerializer(cls)]
     if dataclasses.is_dataclass(cls):
         return [DataclassJsonMessageSerializer(cls)]
-    if issubclass(cls, Message):
+    if _is_protobuf_class(cls):
         return [ProtobufMessageSerializer(cls)]
     return []
 
