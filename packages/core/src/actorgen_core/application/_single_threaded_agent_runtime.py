@@ -27,8 +27,8 @@ import math
 import secrets
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from contextvars import Context, copy_context
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import copy_context
 from functools import partial
 from typing import Any, TypeVar, cast, overload
 
@@ -41,9 +41,7 @@ from ..base import (
     AgentMetadata,
     AgentRuntime,
     AgentType,
-    BaseAgent,
     CancellationToken,
-    DropMessage,
     InterventionHandler,
     MessageContext,
     MessageSerializer,
@@ -69,9 +67,21 @@ from ..logging import (
     MessageHandlerExceptionEvent,
     MessageKind,
 )
+from ._delivery import (
+    Envelope,
+    PendingPublish,
+    cancel_future,
+    cancel_task_if_abandoned,
+    entry_point,
+    expire,
+    is_drop,
+    set_error,
+    stop_callee_if_abandoned,
+    transfer,
+)
 from ._eager import first_step, resume
 from ._subscription_manager import SubscriptionManager
-from ._telemetry import resolve_tracer, runtime_span
+from ._telemetry import NULL_SPAN, resolve_tracer, runtime_span
 
 logger = logging.getLogger(ROOT_LOGGER_NAME)
 event_logger = logging.getLogger(EVENT_LOGGER_NAME)
@@ -87,52 +97,7 @@ _YIELD_EVERY = 16
 _MAX_EAGER_DEPTH = 16
 """Nested publish deliveries run eagerly up to this depth; deeper ones go through the mailbox."""
 
-_EMPTY: frozenset[type] = frozenset()
 _INFO = logging.INFO
-
-
-class _Envelope:
-    """A message waiting in a mailbox (or in the pre-start queue)."""
-
-    __slots__ = ("context", "ctx", "frame", "message", "recipient", "reply")
-
-    def __init__(
-        self,
-        message: Any,
-        ctx: MessageContext,
-        recipient: AgentId,
-        reply: asyncio.Future[Any] | None,
-        frame: CallFrame,
-        context: Context,
-    ) -> None:
-        self.message = message
-        self.ctx = ctx
-        self.recipient = recipient
-        self.reply = reply
-        self.frame = frame
-        self.context = context
-
-
-class _PendingPublish:
-    """A publish accepted before start(); its recipients are resolved when it is delivered."""
-
-    __slots__ = ("context", "message", "message_id", "sender", "token", "topic_id")
-
-    def __init__(
-        self,
-        message: Any,
-        topic_id: TopicId,
-        sender: AgentId | None,
-        token: CancellationToken,
-        message_id: str,
-        context: Context,
-    ) -> None:
-        self.message = message
-        self.topic_id = topic_id
-        self.sender = sender
-        self.token = token
-        self.message_id = message_id
-        self.context = context
 
 
 class _FactoryEntry:
@@ -141,32 +106,6 @@ class _FactoryEntry:
     def __init__(self, factory: Callable[[], Any] | None, expected_class: type | None) -> None:
         self.factory = factory  # None: the type only has registered instances
         self.expected_class = expected_class
-
-
-_ENTRY_POINTS: dict[type, tuple[Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], frozenset[type]]] = {}
-
-
-def _entry_point(
-    agent: Agent,
-) -> tuple[Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], frozenset[type]]:
-    """How to start a delivery to ``agent`` and which message types it interleaves, per class.
-
-    ``BaseAgent.on_message`` only forwards to ``on_message_impl``, so for BaseAgent
-    subclasses the runtime calls ``on_message_impl`` directly and saves a coroutine layer.
-    """
-    cls = type(agent)
-    found = _ENTRY_POINTS.get(cls)
-    if found is None:
-        if isinstance(agent, BaseAgent) and getattr(cls, "on_message", None) is BaseAgent.on_message:
-            entry = cast(Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], type(agent).on_message_impl)
-        else:
-            entry = _call_on_message
-        found = _ENTRY_POINTS[cls] = (entry, getattr(cls, "_interleaved_types", _EMPTY))
-    return found
-
-
-def _call_on_message(agent: Agent, message: Any, ctx: MessageContext) -> Coroutine[Any, Any, Any]:
-    return agent.on_message(message, ctx)
 
 
 class SingleThreadedAgentRuntime(AgentRuntime):
@@ -202,12 +141,12 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         self._instance_classes: dict[str, type] = {}
         self._instances: dict[AgentId, Agent] = {}
         self._creating: dict[AgentId, asyncio.Future[Agent]] = {}
-        self._busy: dict[AgentId, deque[_Envelope] | None] = {}
+        self._busy: dict[AgentId, deque[Envelope] | None] = {}
         self._subscription_manager = SubscriptionManager()
         self._serialization_registry = SerializationRegistry()
         self._started = False
         self._running = False
-        self._pending: deque[_Envelope | _PendingPublish] = deque()
+        self._pending: deque[Envelope | PendingPublish] = deque()
         self._outstanding = 0
         self._idle_event: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -312,7 +251,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if not self._running:
             return await self._queue_request(message, ctx, recipient, frame, parent_token, pending=True)
         busy = self._busy
-        entry, interleaved_types = _entry_point(agent)
+        entry, interleaved_types = entry_point(agent)
         if recipient in busy:
             if recipient not in chain and type(message) not in interleaved_types:
                 return await self._queue_request(message, ctx, recipient, frame, parent_token, pending=False)
@@ -351,7 +290,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     ) -> None:
         if occupies:
             self._release(recipient)
-        _transfer(task, reply, recipient)
+        transfer(task, reply, recipient)
         self._finish_one()
 
     async def _queue_request(
@@ -365,7 +304,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         pending: bool,
     ) -> Any:
         reply: asyncio.Future[Any] = self._get_loop().create_future()
-        envelope = _Envelope(message, ctx, recipient, reply, frame, copy_context())
+        envelope = Envelope(message, ctx, recipient, reply, frame, copy_context())
         self._outstanding += 1
         if pending:
             self._pending.append(envelope)
@@ -384,13 +323,13 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     ) -> Any:
         """Wait for ``reply`` until the deadline; whatever ends the wait early stops the callee."""
         loop = self._get_loop()
-        reply.add_done_callback(partial(_stop_callee_if_abandoned, callee_token, task))
+        reply.add_done_callback(partial(stop_callee_if_abandoned, callee_token, task))
         timer = None
         if deadline is not None:
-            timer = loop.call_at(deadline, _expire, reply, recipient, deadline - loop.time())
+            timer = loop.call_at(deadline, expire, reply, recipient, deadline - loop.time())
         on_parent_cancel = None
         if parent_token is not None:
-            on_parent_cancel = partial(_cancel_future, reply)
+            on_parent_cancel = partial(cancel_future, reply)
             parent_token.add_callback(on_parent_cancel)
         try:
             return await reply
@@ -414,11 +353,11 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if events:
             self._log_message(message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
         tracer = self._tracer
-        with runtime_span(tracer, "send", recipient, message) if tracer is not None else _NULL_SPAN:
+        with runtime_span(tracer, "send", recipient, message) if tracer is not None else NULL_SPAN:
             for handler in self._intervention_handlers:
-                with runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else _NULL_SPAN:
+                with runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else NULL_SPAN:
                     result = await handler.on_send(message, message_context=ctx, recipient=recipient)
-                if _is_drop(result):
+                if is_drop(result):
                     if events:
                         event_logger.info(
                             MessageDroppedEvent(
@@ -446,7 +385,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 self._log_message(response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.SEND)
             for handler in self._intervention_handlers:
                 result = await handler.on_response(response, sender=recipient, recipient=ctx.sender)
-                if _is_drop(result):
+                if is_drop(result):
                     if events:
                         event_logger.info(
                             MessageDroppedEvent(
@@ -494,7 +433,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             await self._publish_observed(message, topic_id, sender, token, message_id)
             return
         if not self._running:
-            self._pending.append(_PendingPublish(message, topic_id, sender, token, message_id, copy_context()))
+            self._pending.append(PendingPublish(message, topic_id, sender, token, message_id, copy_context()))
             self._outstanding += 1
             return
         await self._publish_now(message, topic_id, sender, token, message_id, False)
@@ -515,15 +454,13 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if events:
             self._log_message(message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
         tracer = self._tracer
-        with runtime_span(tracer, "publish", topic_id, message) if tracer is not None else _NULL_SPAN:
+        with runtime_span(tracer, "publish", topic_id, message) if tracer is not None else NULL_SPAN:
             if self._intervention_handlers:
                 ctx = MessageContext(sender, topic_id, False, token, message_id)
                 for handler in self._intervention_handlers:
-                    with (
-                        runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else _NULL_SPAN
-                    ):
+                    with runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else NULL_SPAN:
                         result = await handler.on_publish(message, message_context=ctx)
-                    if _is_drop(result):
+                    if is_drop(result):
                         if events:
                             event_logger.info(
                                 MessageDroppedEvent(
@@ -536,7 +473,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                         return
                     message = result
             if not self._running:
-                self._pending.append(_PendingPublish(message, topic_id, sender, token, message_id, copy_context()))
+                self._pending.append(PendingPublish(message, topic_id, sender, token, message_id, copy_context()))
                 self._outstanding += 1
                 return
             await self._publish_now(message, topic_id, sender, token, message_id, events)
@@ -571,11 +508,11 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             if events:
                 self._log_message(message, sender, None, MessageKind.PUBLISH, DeliveryStage.DELIVER)
             ctx = MessageContext(sender, topic_id, False, token, message_id)
-            entry, interleaved_types = _entry_point(agent)
+            entry, interleaved_types = entry_point(agent)
             occupies = message_type not in interleaved_types
             if occupies and (recipient in busy or too_deep):
                 self._outstanding += 1
-                self._mailbox_append(_Envelope(message, ctx, recipient, None, ((recipient,), None), copy_context()))
+                self._mailbox_append(Envelope(message, ctx, recipient, None, ((recipient,), None), copy_context()))
                 continue
             if occupies:
                 busy[recipient] = None
@@ -628,7 +565,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
 
     # ------------------------------------------------------------------ mailboxes
 
-    def _mailbox_append(self, envelope: _Envelope) -> None:
+    def _mailbox_append(self, envelope: Envelope) -> None:
         """Queue a counted envelope; start draining if its agent is idle."""
         busy = self._busy
         recipient = envelope.recipient
@@ -669,7 +606,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 continue
             agent = self._instances[recipient]
             coro = (
-                _entry_point(agent)[0](agent, envelope.message, envelope.ctx)
+                entry_point(agent)[0](agent, envelope.message, envelope.ctx)
                 if self._tracer is None
                 else self._traced(agent, envelope.message, envelope.ctx)
             )
@@ -682,21 +619,21 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 continue
             except BaseException as e:
                 if reply is not None:
-                    _set_error(reply, e)
+                    set_error(reply, e)
                 else:
                     self._event_failed(recipient, envelope.message, e)
                 self._finish_one()
                 continue
             task = self._get_loop().create_task(resume(coro, yielded), context=envelope.context)
             if reply is not None:
-                reply.add_done_callback(partial(_cancel_task_if_abandoned, task))
+                reply.add_done_callback(partial(cancel_task_if_abandoned, task))
             task.add_done_callback(partial(self._queued_done, envelope))
             return
         busy.pop(recipient, None)
 
-    def _queued_done(self, envelope: _Envelope, task: asyncio.Task[Any]) -> None:
+    def _queued_done(self, envelope: Envelope, task: asyncio.Task[Any]) -> None:
         if envelope.reply is not None:
-            _transfer(task, envelope.reply, envelope.recipient)
+            transfer(task, envelope.reply, envelope.recipient)
         elif task.cancelled():
             logger.debug("Event handler of %s was cancelled", envelope.recipient)
         elif (exc := task.exception()) is not None:
@@ -709,7 +646,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if self._outstanding <= 0 and self._idle_event is not None:
             self._idle_event.set()
 
-    def _fail_stopped(self, envelope: _Envelope) -> None:
+    def _fail_stopped(self, envelope: Envelope) -> None:
         if envelope.reply is not None and not envelope.reply.done():
             envelope.reply.set_exception(
                 RuntimeStoppedError(f"The runtime stopped before the request to {envelope.recipient} was delivered")
@@ -745,7 +682,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                     try:
                         result = await result
                     except BaseException as e:
-                        _set_error(future, e)
+                        set_error(future, e)
                         future.exception() if not future.cancelled() else None
                         raise
                     finally:
@@ -893,8 +830,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             if self._started:
                 self._running = True
 
-    async def _deliver_pending(self, item: _Envelope | _PendingPublish) -> None:
-        if isinstance(item, _Envelope):
+    async def _deliver_pending(self, item: Envelope | PendingPublish) -> None:
+        if isinstance(item, Envelope):
             self._mailbox_append(item)  # stays counted until it has run
             return
         try:
@@ -927,7 +864,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 self._fail_stopped(queue.popleft())
         while self._pending:
             item = self._pending.popleft()
-            if isinstance(item, _Envelope):
+            if isinstance(item, Envelope):
                 self._fail_stopped(item)
             else:
                 self._finish_one()
@@ -995,71 +932,6 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 payload=self._payload(message), sender=sender, receiver=receiver, kind=kind, delivery_stage=stage
             )
         )
-
-
-class _NullSpan:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
-_NULL_SPAN = _NullSpan()
-
-
-def _is_drop(result: Any) -> bool:
-    return result is DropMessage or isinstance(result, DropMessage)
-
-
-def _set_error(future: asyncio.Future[Any], exc: BaseException) -> None:
-    if future.done():
-        return
-    if isinstance(exc, asyncio.CancelledError):
-        future.cancel()
-    else:
-        future.set_exception(exc)
-
-
-def _transfer(task: asyncio.Task[Any], reply: asyncio.Future[Any], recipient: AgentId) -> None:
-    if task.cancelled():
-        if not reply.done():
-            reply.cancel()
-        return
-    exc = task.exception()
-    if reply.done():
-        if exc is not None:
-            logger.debug("Handler of %s failed after its caller stopped waiting: %r", recipient, exc)
-        return
-    if exc is not None:
-        _set_error(reply, exc)
-    else:
-        reply.set_result(task.result())
-
-
-def _expire(reply: asyncio.Future[Any], recipient: AgentId, seconds: float) -> None:
-    if not reply.done():
-        reply.set_exception(RequestTimeoutError(f"No reply from {recipient} within {seconds:.3g} s"))
-
-
-def _cancel_future(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.get_loop().call_soon_threadsafe(future.cancel)
-
-
-def _stop_callee_if_abandoned(
-    callee_token: CancellationToken, task: asyncio.Task[Any] | None, reply: asyncio.Future[Any]
-) -> None:
-    """The caller stopped waiting (timeout or cancellation): cancel the callee's token and task."""
-    if reply.cancelled() or isinstance(reply.exception(), RequestTimeoutError):
-        callee_token.cancel()
-        if task is not None and not task.done():
-            task.cancel()
-
-
-def _cancel_task_if_abandoned(task: asyncio.Task[Any], reply: asyncio.Future[Any]) -> None:
-    if (reply.cancelled() or isinstance(reply.exception(), RequestTimeoutError)) and not task.done():
-        task.cancel()
 
 
 __all__ = ["SingleThreadedAgentRuntime", "DEFAULT_TIMEOUT"]

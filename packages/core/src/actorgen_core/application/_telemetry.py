@@ -68,3 +68,16 @@ def runtime_span(
     name = f"actorgen {operation} {dest}" if dest else f"actorgen {operation}"
     with tracer.start_as_current_span(name, kind=kind, attributes=attributes):
         yield
+
+
+class _NullSpan:
+    """A do-nothing context manager for the paths that trace only when a tracer is set."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+NULL_SPAN = _NullSpan()

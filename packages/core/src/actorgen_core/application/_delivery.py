@@ -1,0 +1,146 @@
+"""The pieces a delivery is made of: queued envelopes, agent entry points, reply futures.
+
+Kept apart from the runtime class so that each reads on its own: the runtime decides
+*when* a message runs; these helpers say *how* it is started and how its reply travels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from contextvars import Context
+from typing import Any, cast
+
+from ..base import Agent, AgentId, BaseAgent, CancellationToken, DropMessage, MessageContext, TopicId
+from ..base._constants import ROOT_LOGGER_NAME
+from ..base._contexts import CallFrame
+from ..base.exceptions import RequestTimeoutError
+
+logger = logging.getLogger(ROOT_LOGGER_NAME)
+
+_EMPTY: frozenset[type] = frozenset()
+
+
+class Envelope:
+    """A message waiting in a mailbox (or in the pre-start queue)."""
+
+    __slots__ = ("context", "ctx", "frame", "message", "recipient", "reply")
+
+    def __init__(
+        self,
+        message: Any,
+        ctx: MessageContext,
+        recipient: AgentId,
+        reply: asyncio.Future[Any] | None,
+        frame: CallFrame,
+        context: Context,
+    ) -> None:
+        self.message = message
+        self.ctx = ctx
+        self.recipient = recipient
+        self.reply = reply
+        self.frame = frame
+        self.context = context
+
+
+class PendingPublish:
+    """A publish accepted before start(); its recipients are resolved when it is delivered."""
+
+    __slots__ = ("context", "message", "message_id", "sender", "token", "topic_id")
+
+    def __init__(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        sender: AgentId | None,
+        token: CancellationToken,
+        message_id: str,
+        context: Context,
+    ) -> None:
+        self.message = message
+        self.topic_id = topic_id
+        self.sender = sender
+        self.token = token
+        self.message_id = message_id
+        self.context = context
+
+
+_ENTRY_POINTS: dict[type, tuple[Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], frozenset[type]]] = {}
+
+
+def entry_point(
+    agent: Agent,
+) -> tuple[Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], frozenset[type]]:
+    """How to start a delivery to ``agent`` and which message types it interleaves, per class.
+
+    ``BaseAgent.on_message`` only forwards to ``on_message_impl``, so for BaseAgent
+    subclasses the runtime calls ``on_message_impl`` directly and saves a coroutine layer.
+    """
+    cls = type(agent)
+    found = _ENTRY_POINTS.get(cls)
+    if found is None:
+        if isinstance(agent, BaseAgent) and getattr(cls, "on_message", None) is BaseAgent.on_message:
+            entry = cast(Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], type(agent).on_message_impl)
+        else:
+            entry = _call_on_message
+        found = _ENTRY_POINTS[cls] = (entry, getattr(cls, "_interleaved_types", _EMPTY))
+    return found
+
+
+def _call_on_message(agent: Agent, message: Any, ctx: MessageContext) -> Coroutine[Any, Any, Any]:
+    return agent.on_message(message, ctx)
+
+
+def is_drop(result: Any) -> bool:
+    return result is DropMessage or isinstance(result, DropMessage)
+
+
+def set_error(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if future.done():
+        return
+    if isinstance(exc, asyncio.CancelledError):
+        future.cancel()
+    else:
+        future.set_exception(exc)
+
+
+def transfer(task: asyncio.Task[Any], reply: asyncio.Future[Any], recipient: AgentId) -> None:
+    if task.cancelled():
+        if not reply.done():
+            reply.cancel()
+        return
+    exc = task.exception()
+    if reply.done():
+        if exc is not None:
+            logger.debug("Handler of %s failed after its caller stopped waiting: %r", recipient, exc)
+        return
+    if exc is not None:
+        set_error(reply, exc)
+    else:
+        reply.set_result(task.result())
+
+
+def expire(reply: asyncio.Future[Any], recipient: AgentId, seconds: float) -> None:
+    if not reply.done():
+        reply.set_exception(RequestTimeoutError(f"No reply from {recipient} within {seconds:.3g} s"))
+
+
+def cancel_future(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.get_loop().call_soon_threadsafe(future.cancel)
+
+
+def stop_callee_if_abandoned(
+    callee_token: CancellationToken, task: asyncio.Task[Any] | None, reply: asyncio.Future[Any]
+) -> None:
+    """The caller stopped waiting (timeout or cancellation): cancel the callee's token and task."""
+    if reply.cancelled() or isinstance(reply.exception(), RequestTimeoutError):
+        callee_token.cancel()
+        if task is not None and not task.done():
+            task.cancel()
+
+
+def cancel_task_if_abandoned(task: asyncio.Task[Any], reply: asyncio.Future[Any]) -> None:
+    if (reply.cancelled() or isinstance(reply.exception(), RequestTimeoutError)) and not task.done():
+        task.cancel()
