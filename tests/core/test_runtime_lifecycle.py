@@ -306,3 +306,13 @@ async def test_any_handler_takes_what_no_specific_handler_takes() -> None:
     assert await runtime.send_message(Event("x"), AgentId("catchall", "k")) == "any:Event"
     assert await runtime.send_message(42, AgentId("catchall", "k")) == "any:int"
     await runtime.stop_when_idle()
+
+
+async def test_process_next_delivers_a_request_sent_before_start() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    await Counter.register(runtime, "counter", Counter)
+    call = asyncio.ensure_future(runtime.send_message(Ping(5), AgentId("counter", "k")))
+    await asyncio.sleep(0)
+    assert runtime.unprocessed_messages_count == 1
+    await runtime.process_next()
+    assert await asyncio.wait_for(call, 1) == Pong(5)

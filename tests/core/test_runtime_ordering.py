@@ -236,3 +236,56 @@ async def test_many_synchronous_requests_still_let_other_tasks_run() -> None:
     task.cancel()
     assert ticks > before + 5
     await runtime.stop_when_idle()
+
+
+async def test_long_publish_ping_pong_does_not_exhaust_the_stack() -> None:
+    @dataclass
+    class Ball:
+        hits: int
+
+    hits: list[int] = []
+
+    class Player(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("player")
+
+        @message_handler
+        async def on_ball(self, message: Ball, ctx: MessageContext) -> None:
+            hits.append(message.hits)
+            if message.hits < 5000:
+                other = "pong" if self.id.type == "ping" else "ping"
+                await self.publish_message(Ball(message.hits + 1), TopicId(other, "table"))
+
+    runtime = SingleThreadedAgentRuntime()
+    await Player.register(runtime, "ping", Player)
+    await Player.register(runtime, "pong", Player)
+    await runtime.add_subscription(TypeSubscription("ping", "ping"))
+    await runtime.add_subscription(TypeSubscription("pong", "pong"))
+    runtime.start()
+    await runtime.publish_message(Ball(0), TopicId("ping", "table"))
+    await asyncio.wait_for(runtime.stop_when_idle(), 10)
+    assert hits == list(range(5001))
+
+
+async def test_deeply_nested_requests_do_not_exhaust_the_stack() -> None:
+    """Requests that run inline in the caller's stack must not hit the recursion limit."""
+
+    class Chain(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("chain")
+
+        @message_handler
+        async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
+            if message.n == 0:
+                return Pong(0)
+            next_hop = AgentId("chain", str(int(self.id.key) + 1))
+            inner = await self.send_message(Ping(message.n - 1), next_hop)
+            return Pong(inner.n + 1)
+
+    runtime = SingleThreadedAgentRuntime()
+    await Chain.register(runtime, "chain", Chain)
+    runtime.start()
+    depth = 1500
+    result = await asyncio.wait_for(runtime.send_message(Ping(depth), AgentId("chain", "0")), 20)
+    assert result == Pong(depth)
+    await runtime.stop_when_idle()

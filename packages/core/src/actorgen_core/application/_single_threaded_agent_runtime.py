@@ -94,8 +94,10 @@ DEFAULT_TIMEOUT = 60.0
 _YIELD_EVERY = 16
 """Deliveries that finish without waiting, after which a sender yields to the event loop once."""
 
-_MAX_EAGER_DEPTH = 16
-"""Nested publish deliveries run eagerly up to this depth; deeper ones go through the mailbox."""
+_MAX_EAGER_DEPTH = 32
+"""Deliveries nested inside each other's first steps run inline up to this depth; deeper ones
+start on a fresh stack (a task, or the mailbox for events), so that long chains of requests or
+ping-pong publishes never reach the interpreter's recursion limit."""
 
 _INFO = logging.INFO
 
@@ -262,24 +264,33 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 busy[recipient] = None
         context = copy_context()
         coro = entry(agent, message, ctx) if self._tracer is None else self._traced(agent, message, ctx)
-        try:
-            yielded = context.run(first_step, coro, frame)
-        except StopIteration as stop:
-            if occupies:
-                queue = busy.pop(recipient)
-                if queue:  # messages arrived during the turn: hand the agent to its mailbox
-                    busy[recipient] = queue
-                    self._get_loop().call_soon(self._drain, recipient)
-            self._sync_runs += 1
-            if self._sync_runs >= _YIELD_EVERY:
-                self._sync_runs = 0
-                await asyncio.sleep(0)
-            return stop.value
-        except BaseException:
-            if occupies:
-                self._release(recipient)
-            raise
-        task = self._get_loop().create_task(resume(coro, yielded), context=context)
+        if self._eager_depth >= _MAX_EAGER_DEPTH:
+            # Deep inside nested inline deliveries: start on a fresh stack instead.
+            context.run(CURRENT_FRAME.set, frame)
+            task = self._get_loop().create_task(coro, context=context)
+        else:
+            self._eager_depth += 1
+            try:
+                yielded = context.run(first_step, coro, frame)
+            except StopIteration as stop:
+                self._eager_depth -= 1
+                if occupies:
+                    queue = busy.pop(recipient)
+                    if queue:  # messages arrived during the turn: hand the agent to its mailbox
+                        busy[recipient] = queue
+                        self._get_loop().call_soon(self._drain, recipient)
+                self._sync_runs += 1
+                if self._sync_runs >= _YIELD_EVERY:
+                    self._sync_runs = 0
+                    await asyncio.sleep(0)
+                return stop.value
+            except BaseException:
+                self._eager_depth -= 1
+                if occupies:
+                    self._release(recipient)
+                raise
+            self._eager_depth -= 1
+            task = self._get_loop().create_task(resume(coro, yielded), context=context)
         self._outstanding += 1
         reply: asyncio.Future[Any] = self._get_loop().create_future()
         task.add_done_callback(partial(self._inline_done, recipient, occupies, reply))
@@ -601,29 +612,30 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             if reply is not None and reply.done():  # timed out or cancelled while waiting
                 self._finish_one()
                 continue
-            if not self._started:
-                self._fail_stopped(envelope)
-                continue
             agent = self._instances[recipient]
             coro = (
                 entry_point(agent)[0](agent, envelope.message, envelope.ctx)
                 if self._tracer is None
                 else self._traced(agent, envelope.message, envelope.ctx)
             )
+            self._eager_depth += 1
             try:
                 yielded = envelope.context.run(first_step, coro, envelope.frame)
             except StopIteration as stop:
+                self._eager_depth -= 1
                 if reply is not None:
                     reply.set_result(stop.value)
                 self._finish_one()
                 continue
             except BaseException as e:
+                self._eager_depth -= 1
                 if reply is not None:
                     set_error(reply, e)
                 else:
                     self._event_failed(recipient, envelope.message, e)
                 self._finish_one()
                 continue
+            self._eager_depth -= 1
             task = self._get_loop().create_task(resume(coro, yielded), context=envelope.context)
             if reply is not None:
                 reply.add_done_callback(partial(cancel_task_if_abandoned, task))
