@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine
 from contextvars import Context
 from typing import Any, cast
@@ -22,26 +23,47 @@ logger = logging.getLogger(ROOT_LOGGER_NAME)
 _EMPTY: frozenset[type] = frozenset()
 
 
+class Activation:
+    """One live agent: the object, how to start a delivery to it, and its mailbox.
+
+    ``busy`` is true while a turn runs (or the mailbox is being drained); messages that
+    arrive meanwhile wait in ``queue``, which exists only once something had to wait.
+    """
+
+    __slots__ = ("agent", "agent_id", "busy", "entry", "interleaved", "queue")
+
+    def __init__(self, agent_id: AgentId, agent: Agent) -> None:
+        self.agent_id = agent_id
+        self.agent = agent
+        self.entry, self.interleaved = entry_point(agent)
+        self.busy = False
+        self.queue: deque[Envelope] | None = None
+
+
 class Envelope:
     """A message waiting in a mailbox (or in the pre-start queue)."""
 
-    __slots__ = ("context", "ctx", "frame", "message", "recipient", "reply")
+    __slots__ = ("activation", "context", "ctx", "frame", "message", "reply")
 
     def __init__(
         self,
         message: Any,
         ctx: MessageContext,
-        recipient: AgentId,
+        activation: Activation,
         reply: asyncio.Future[Any] | None,
         frame: CallFrame,
         context: Context,
     ) -> None:
         self.message = message
         self.ctx = ctx
-        self.recipient = recipient
+        self.activation = activation
         self.reply = reply
         self.frame = frame
         self.context = context
+
+    @property
+    def recipient(self) -> AgentId:
+        return self.activation.agent_id
 
 
 class PendingPublish:

@@ -2,10 +2,10 @@
 
 How a delivery runs (docs/semantics.md has the user-facing contract):
 
-* Each AgentId handles one message at a time, in arrival order. The ``_busy`` map holds
-  the agents that are handling something; a message for a busy agent waits in that
-  agent's mailbox (a deque created on demand), and the mailbox is drained in order when
-  the current turn ends.
+* Each AgentId handles one message at a time, in arrival order. Every live agent has an
+  ``Activation`` (see ``_delivery``) that says whether a turn is running; a message for a
+  busy agent waits in its mailbox (a deque created on demand), drained in order when the
+  current turn ends.
 * A message for an idle agent starts at once, in the sender's task: its handler's first
   step runs directly (see ``_eager``), and only a handler that actually waits gets a task.
   A request whose handler finishes without waiting costs no task, no queue hop and no
@@ -68,11 +68,11 @@ from ..logging import (
     MessageKind,
 )
 from ._delivery import (
+    Activation,
     Envelope,
     PendingPublish,
     cancel_future,
     cancel_task_if_abandoned,
-    entry_point,
     expire,
     is_drop,
     set_error,
@@ -141,9 +141,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         self._default_timeout = default_timeout
         self._factories: dict[str, _FactoryEntry] = {}
         self._instance_classes: dict[str, type] = {}
-        self._instances: dict[AgentId, Agent] = {}
-        self._creating: dict[AgentId, asyncio.Future[Agent]] = {}
-        self._busy: dict[AgentId, deque[Envelope] | None] = {}
+        self._activations: dict[AgentId, Activation] = {}
+        self._creating: dict[AgentId, asyncio.Future[Activation]] = {}
         self._subscription_manager = SubscriptionManager()
         self._serialization_registry = SerializationRegistry()
         self._started = False
@@ -165,11 +164,12 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     @property
     def unprocessed_messages_count(self) -> int:
         """Messages accepted but not yet started (pre-start queue plus all mailboxes)."""
-        return len(self._pending) + sum(len(q) for q in self._busy.values() if q)
+        return len(self._pending) + sum(len(a.queue) for a in self._activations.values() if a.queue)
 
     @property
     def _instantiated_agents(self) -> dict[AgentId, Agent]:
-        return self._instances
+        """The agents that exist now (a snapshot; autogen_core tests read this)."""
+        return {agent_id: activation.agent for agent_id, activation in self._activations.items()}
 
     @property
     def default_timeout(self) -> float | None:
@@ -246,24 +246,26 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         deadline: float | None,
         parent_token: CancellationToken | None,
     ) -> Any:
-        agent = self._instances.get(recipient)
-        if agent is None:
-            agent = await self._get_agent(recipient)
+        activation = self._activations.get(recipient)
+        if activation is None:
+            activation = await self._activate(recipient)
         frame = ((*chain, recipient), deadline)
         if not self._running:
-            return await self._queue_request(message, ctx, recipient, frame, parent_token, pending=True)
-        busy = self._busy
-        entry, interleaved_types = entry_point(agent)
-        if recipient in busy:
-            if recipient not in chain and type(message) not in interleaved_types:
-                return await self._queue_request(message, ctx, recipient, frame, parent_token, pending=False)
+            return await self._queue_request(message, ctx, activation, frame, parent_token, pending=True)
+        if activation.busy:
+            if recipient not in chain and type(message) not in activation.interleaved:
+                return await self._queue_request(message, ctx, activation, frame, parent_token, pending=False)
             occupies = False  # reentrant or interleaved: runs beside the current turn
         else:
-            occupies = type(message) not in interleaved_types
+            occupies = type(message) not in activation.interleaved
             if occupies:
-                busy[recipient] = None
+                activation.busy = True
         context = copy_context()
-        coro = entry(agent, message, ctx) if self._tracer is None else self._traced(agent, message, ctx)
+        coro = (
+            activation.entry(activation.agent, message, ctx)
+            if self._tracer is None
+            else self._traced(activation.agent, message, ctx)
+        )
         if self._eager_depth >= _MAX_EAGER_DEPTH:
             # Deep inside nested inline deliveries: start on a fresh stack instead.
             context.run(CURRENT_FRAME.set, frame)
@@ -275,10 +277,10 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             except StopIteration as stop:
                 self._eager_depth -= 1
                 if occupies:
-                    queue = busy.pop(recipient)
-                    if queue:  # messages arrived during the turn: hand the agent to its mailbox
-                        busy[recipient] = queue
-                        self._get_loop().call_soon(self._drain, recipient)
+                    if activation.queue:  # messages arrived during the turn: hand over to the mailbox
+                        self._get_loop().call_soon(self._drain, activation)
+                    else:
+                        activation.busy = False
                 self._sync_runs += 1
                 if self._sync_runs >= _YIELD_EVERY:
                     self._sync_runs = 0
@@ -287,41 +289,41 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             except BaseException:
                 self._eager_depth -= 1
                 if occupies:
-                    self._release(recipient)
+                    self._release(activation)
                 raise
             self._eager_depth -= 1
             task = self._get_loop().create_task(resume(coro, yielded), context=context)
         self._outstanding += 1
         reply: asyncio.Future[Any] = self._get_loop().create_future()
-        task.add_done_callback(partial(self._inline_done, recipient, occupies, reply))
+        task.add_done_callback(partial(self._inline_done, activation, occupies, reply))
         return await self._await_reply(reply, task, recipient, ctx.cancellation_token, parent_token, deadline)
 
     def _inline_done(
-        self, recipient: AgentId, occupies: bool, reply: asyncio.Future[Any], task: asyncio.Task[Any]
+        self, activation: Activation, occupies: bool, reply: asyncio.Future[Any], task: asyncio.Task[Any]
     ) -> None:
         if occupies:
-            self._release(recipient)
-        transfer(task, reply, recipient)
+            self._release(activation)
+        transfer(task, reply, activation.agent_id)
         self._finish_one()
 
     async def _queue_request(
         self,
         message: Any,
         ctx: MessageContext,
-        recipient: AgentId,
+        activation: Activation,
         frame: CallFrame,
         parent_token: CancellationToken | None,
         *,
         pending: bool,
     ) -> Any:
         reply: asyncio.Future[Any] = self._get_loop().create_future()
-        envelope = Envelope(message, ctx, recipient, reply, frame, copy_context())
+        envelope = Envelope(message, ctx, activation, reply, frame, copy_context())
         self._outstanding += 1
         if pending:
             self._pending.append(envelope)
         else:
             self._mailbox_append(envelope)
-        return await self._await_reply(reply, None, recipient, ctx.cancellation_token, parent_token, frame[1])
+        return await self._await_reply(reply, None, activation.agent_id, ctx.cancellation_token, parent_token, frame[1])
 
     async def _await_reply(
         self,
@@ -500,65 +502,64 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     ) -> None:
         # The fan-out loop is the hottest path of a publish-heavy application: everything
         # loop-invariant is hoisted, and a delivery to an idle agent whose handler does not
-        # wait costs one context copy and one coroutine step.
-        instances = self._instances
-        busy = self._busy
+        # wait costs one dict lookup, one context copy and one coroutine step.
+        activations = self._activations
         message_type = type(message)
         traced = self._tracer is not None
         too_deep = self._eager_depth >= _MAX_EAGER_DEPTH
         for recipient in self._subscription_manager.recipients(topic_id):
             if sender is not None and recipient == sender:
                 continue
-            agent = instances.get(recipient)
-            if agent is None:
+            activation = activations.get(recipient)
+            if activation is None:
                 try:
-                    agent = await self._get_agent(recipient)
+                    activation = await self._activate(recipient)
                 except Exception as e:
                     self._event_failed(recipient, message, e, "could not be created for")
                     continue
             if events:
                 self._log_message(message, sender, None, MessageKind.PUBLISH, DeliveryStage.DELIVER)
             ctx = MessageContext(sender, topic_id, False, token, message_id)
-            entry, interleaved_types = entry_point(agent)
-            occupies = message_type not in interleaved_types
-            if occupies and (recipient in busy or too_deep):
+            occupies = message_type not in activation.interleaved
+            if occupies and (activation.busy or too_deep):
                 self._outstanding += 1
-                self._mailbox_append(Envelope(message, ctx, recipient, None, ((recipient,), None), copy_context()))
+                self._mailbox_append(Envelope(message, ctx, activation, None, ((recipient,), None), copy_context()))
                 continue
             if occupies:
-                busy[recipient] = None
+                activation.busy = True
             context = copy_context()
-            coro = entry(agent, message, ctx) if not traced else self._traced(agent, message, ctx)
+            agent = activation.agent
+            coro = activation.entry(agent, message, ctx) if not traced else self._traced(agent, message, ctx)
             self._eager_depth += 1
             try:
                 yielded = context.run(first_step, coro, ((recipient,), None))
             except StopIteration:
                 if occupies:
-                    queue = busy.pop(recipient)
-                    if queue:
-                        busy[recipient] = queue
-                        self._get_loop().call_soon(self._drain, recipient)
+                    if activation.queue:
+                        self._get_loop().call_soon(self._drain, activation)
+                    else:
+                        activation.busy = False
                 continue
             except BaseException as e:
                 if occupies:
-                    self._release(recipient)
+                    self._release(activation)
                 self._event_failed(recipient, message, e)
                 continue
             finally:
                 self._eager_depth -= 1
             task = self._get_loop().create_task(resume(coro, yielded), context=context)
             self._outstanding += 1
-            task.add_done_callback(partial(self._event_task_done, recipient, occupies, message))
+            task.add_done_callback(partial(self._event_task_done, activation, occupies, message))
 
-    def _event_task_done(self, recipient: AgentId, occupies: bool, message: Any, task: asyncio.Task[Any]) -> None:
+    def _event_task_done(self, activation: Activation, occupies: bool, message: Any, task: asyncio.Task[Any]) -> None:
         if occupies:
-            self._release(recipient)
+            self._release(activation)
         if task.cancelled():
-            logger.debug("Event handler of %s was cancelled", recipient)
+            logger.debug("Event handler of %s was cancelled", activation.agent_id)
         else:
             exc = task.exception()
             if exc is not None:
-                self._event_failed(recipient, message, exc)
+                self._event_failed(activation.agent_id, message, exc)
         self._finish_one()
 
     def _event_failed(
@@ -578,33 +579,30 @@ class SingleThreadedAgentRuntime(AgentRuntime):
 
     def _mailbox_append(self, envelope: Envelope) -> None:
         """Queue a counted envelope; start draining if its agent is idle."""
-        busy = self._busy
-        recipient = envelope.recipient
-        if recipient in busy:
-            queue = busy[recipient]
-            if queue is None:
-                queue = busy[recipient] = deque()
-            queue.append(envelope)
-        else:
-            busy[recipient] = deque((envelope,))
-            self._get_loop().call_soon(self._drain, recipient)
+        activation = envelope.activation
+        queue = activation.queue
+        if queue is None:
+            queue = activation.queue = deque()
+        queue.append(envelope)
+        if not activation.busy:
+            activation.busy = True
+            self._get_loop().call_soon(self._drain, activation)
 
-    def _release(self, recipient: AgentId) -> None:
-        """The current turn of ``recipient`` ended: free it, or start its next message."""
-        busy = self._busy
-        if busy.get(recipient):
-            self._get_loop().call_soon(self._drain, recipient)
+    def _release(self, activation: Activation) -> None:
+        """The current turn of an agent ended: free it, or start its next message."""
+        if activation.queue:
+            self._get_loop().call_soon(self._drain, activation)
         else:
-            busy.pop(recipient, None)
+            activation.busy = False
 
-    def _drain(self, recipient: AgentId) -> None:
-        """Start the queued messages of ``recipient`` in order until one has to wait."""
-        busy = self._busy
-        queue = busy.get(recipient)
+    def _drain(self, activation: Activation) -> None:
+        """Start an agent's queued messages in order until one has to wait."""
+        queue = activation.queue
         budget = _YIELD_EVERY
+        agent = activation.agent
         while queue:
             if budget == 0:
-                self._get_loop().call_soon(self._drain, recipient)
+                self._get_loop().call_soon(self._drain, activation)
                 return
             budget -= 1
             envelope = queue.popleft()
@@ -612,9 +610,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             if reply is not None and reply.done():  # timed out or cancelled while waiting
                 self._finish_one()
                 continue
-            agent = self._instances[recipient]
             coro = (
-                entry_point(agent)[0](agent, envelope.message, envelope.ctx)
+                activation.entry(agent, envelope.message, envelope.ctx)
                 if self._tracer is None
                 else self._traced(agent, envelope.message, envelope.ctx)
             )
@@ -632,7 +629,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 if reply is not None:
                     set_error(reply, e)
                 else:
-                    self._event_failed(recipient, envelope.message, e)
+                    self._event_failed(activation.agent_id, envelope.message, e)
                 self._finish_one()
                 continue
             self._eager_depth -= 1
@@ -641,7 +638,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 reply.add_done_callback(partial(cancel_task_if_abandoned, task))
             task.add_done_callback(partial(self._queued_done, envelope))
             return
-        busy.pop(recipient, None)
+        activation.busy = False
 
     def _queued_done(self, envelope: Envelope, task: asyncio.Task[Any]) -> None:
         if envelope.reply is not None:
@@ -651,7 +648,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         elif (exc := task.exception()) is not None:
             self._event_failed(envelope.recipient, envelope.message, exc)
         self._finish_one()
-        self._drain(envelope.recipient)
+        self._drain(envelope.activation)
 
     def _finish_one(self) -> None:
         self._outstanding -= 1
@@ -672,9 +669,13 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     # ------------------------------------------------------------------ agents
 
     async def _get_agent(self, agent_id: AgentId) -> Agent:
-        agent = self._instances.get(agent_id)
-        if agent is not None:
-            return agent
+        return (await self._activate(agent_id)).agent
+
+    async def _activate(self, agent_id: AgentId) -> Activation:
+        """The live agent for ``agent_id``, created from its factory on first use (once)."""
+        activation = self._activations.get(agent_id)
+        if activation is not None:
+            return activation
         creating = self._creating.get(agent_id)
         if creating is not None:
             return await asyncio.shield(creating)
@@ -685,21 +686,14 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             raise AgentNotFoundError(
                 f"Agent type {agent_id.type!r} has only registered instances, and {agent_id} is not one of them"
             )
+        future: asyncio.Future[Activation] | None = None
         try:
             with AgentInstantiationContext.populate_context((self, agent_id)):
                 result = entry.factory()
                 if inspect.isawaitable(result):
-                    future: asyncio.Future[Agent] = self._get_loop().create_future()
-                    self._creating[agent_id] = future
-                    try:
-                        result = await result
-                    except BaseException as e:
-                        set_error(future, e)
-                        future.exception() if not future.cancelled() else None
-                        raise
-                    finally:
-                        del self._creating[agent_id]
-                    future.set_result(cast(Agent, result))
+                    # Other first messages for this id wait for this creation instead of repeating it.
+                    future = self._creating[agent_id] = self._get_loop().create_future()
+                    result = await result
             expected = entry.expected_class
             if expected is not None and not isinstance(result, expected):
                 raise ValueError(
@@ -710,14 +704,22 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 raise TypeError(
                     f"Factory for {agent_id.type!r} returned {type(result).__name__}, which is not an Agent"
                 )
+            activation = Activation(agent_id, cast(Agent, result))
         except BaseException as e:
+            if future is not None:
+                del self._creating[agent_id]
+                set_error(future, e)
+                if not future.cancelled():
+                    future.exception()  # waiters re-raise it; don't report it as never retrieved
             if event_logger.isEnabledFor(_INFO):
                 event_logger.info(AgentConstructionExceptionEvent(agent_id=agent_id, exception=e))
             logger.error("Error constructing agent %s", agent_id, exc_info=e)
             raise
-        agent = cast(Agent, result)
-        self._instances[agent_id] = agent
-        return agent
+        self._activations[agent_id] = activation
+        if future is not None:
+            del self._creating[agent_id]
+            future.set_result(activation)
+        return activation
 
     async def register_factory(
         self,
@@ -738,7 +740,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
 
     async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
         """Register an existing agent object as ``agent_id``."""
-        if agent_id in self._instances:
+        if agent_id in self._activations:
             raise ValueError(f"Agent with id {agent_id} already exists.")
         entry = self._factories.get(agent_id.type)
         if entry is None:
@@ -755,7 +757,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 f"({self._instance_classes[agent_id.type].__name__})"
             )
         await agent_instance.bind_id_and_runtime(id=agent_id, runtime=self)
-        self._instances[agent_id] = agent_instance
+        self._activations[agent_id] = Activation(agent_id, agent_instance)
         return agent_id
 
     async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
@@ -795,7 +797,10 @@ class SingleThreadedAgentRuntime(AgentRuntime):
 
     async def save_state(self) -> Mapping[str, Any]:
         """``{"type/key": agent_state}`` for every agent that exists now."""
-        return {str(agent_id): dict(await agent.save_state()) for agent_id, agent in list(self._instances.items())}
+        return {
+            str(agent_id): dict(await activation.agent.save_state())
+            for agent_id, activation in list(self._activations.items())
+        }
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         for key, agent_state in state.items():
@@ -871,7 +876,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if self._flush_task is not None:
             self._flush_task.cancel()
             self._flush_task = None
-        for queue in list(self._busy.values()):
+        for activation in list(self._activations.values()):
+            queue = activation.queue
             while queue:
                 self._fail_stopped(queue.popleft())
         while self._pending:
@@ -908,7 +914,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         """Stop if started, then close every agent (errors are logged, not raised)."""
         if self._started:
             await self.stop()
-        for agent_id, agent in list(self._instances.items()):
+        for agent_id, activation in list(self._activations.items()):
+            agent = activation.agent
             try:
                 await agent.close()
             except Exception:
