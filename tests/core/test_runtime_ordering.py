@@ -289,3 +289,91 @@ async def test_deeply_nested_requests_do_not_exhaust_the_stack() -> None:
     result = await asyncio.wait_for(runtime.send_message(Ping(depth), AgentId("chain", "0")), 20)
     assert result == Pong(depth)
     await runtime.stop_when_idle()
+
+
+async def test_task_left_behind_by_a_handler_waits_its_turn_like_any_sender() -> None:
+    """A task a handler spawned and did not await is not part of the handler's call chain."""
+
+    @dataclass
+    class Start:
+        pass
+
+    @dataclass
+    class Probe:
+        pass
+
+    observed: list[str] = []
+
+    class Agent(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("agent")
+            self.in_slow = False
+            self.background: asyncio.Task[None] | None = None
+
+        @message_handler
+        async def on_start(self, message: Start, ctx: MessageContext) -> None:
+            async def later() -> None:
+                await asyncio.sleep(0.05)  # by now on_start has returned and on_slow is running
+                await self.send_message(Probe(), self.id)
+
+            self.background = asyncio.ensure_future(later())
+
+        @message_handler
+        async def on_slow(self, message: Slow, ctx: MessageContext) -> Done:
+            self.in_slow = True
+            await asyncio.sleep(message.seconds)
+            self.in_slow = False
+            return Done(message.tag)
+
+        @message_handler
+        async def on_probe(self, message: Probe, ctx: MessageContext) -> None:
+            observed.append("during slow" if self.in_slow else "after slow")
+
+    runtime = SingleThreadedAgentRuntime()
+    await Agent.register(runtime, "agent", Agent)
+    runtime.start()
+    target = AgentId("agent", "a")
+    await runtime.send_message(Start(), target)
+    await runtime.send_message(Slow(0.2, "slow"), target)
+    agent = await runtime.try_get_underlying_agent_instance(target, Agent)
+    assert agent.background is not None
+    await asyncio.wait_for(agent.background, 2)
+    assert observed == ["after slow"]
+    await runtime.stop_when_idle()
+
+
+async def test_task_left_behind_by_a_handler_does_not_inherit_its_deadline() -> None:
+    @dataclass
+    class Start:
+        pass
+
+    outcome: list[object] = []
+
+    class Spawner(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("spawner")
+            self.background: asyncio.Task[None] | None = None
+
+        @message_handler
+        async def on_start(self, message: Start, ctx: MessageContext) -> None:
+            async def later() -> None:
+                await asyncio.sleep(0.3)  # longer than the request that spawned us had
+                try:
+                    outcome.append(await self.send_message(Ping(1), AgentId("echo", "x"), timeout=5))
+                except Exception as e:
+                    outcome.append(e)
+
+            self.background = asyncio.ensure_future(later())
+
+    from .runtime_helpers import Echo
+
+    runtime = SingleThreadedAgentRuntime()
+    await Spawner.register(runtime, "spawner", Spawner)
+    await Echo.register(runtime, "echo", Echo)
+    runtime.start()
+    await runtime.send_message(Start(), AgentId("spawner", "s"), timeout=0.1)
+    agent = await runtime.try_get_underlying_agent_instance(AgentId("spawner", "s"), Spawner)
+    assert agent.background is not None
+    await asyncio.wait_for(agent.background, 2)
+    assert outcome == [Pong(2)]
+    await runtime.stop_when_idle()

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any
 
 from .base._agent_id import AgentId
-from .base._contexts import CURRENT_FRAME
+from .base._contexts import CURRENT_FRAME, FRAME_AGENT
 from .base._topic import TopicId
 
 __all__ = [
@@ -31,9 +31,9 @@ __all__ = [
 
 def _current_agent() -> str | None:
     frame = CURRENT_FRAME.get(None)
-    if frame is None or not frame[0]:
+    if frame is None:
         return None
-    return str(frame[0][-1])
+    return str(frame[FRAME_AGENT])
 
 
 class _Event:

@@ -30,13 +30,14 @@ class Activation:
     arrive meanwhile wait in ``queue``, which exists only once something had to wait.
     """
 
-    __slots__ = ("agent", "agent_id", "busy", "entry", "interleaved", "queue")
+    __slots__ = ("agent", "agent_id", "busy", "entry", "frame", "interleaved", "queue")
 
     def __init__(self, agent_id: AgentId, agent: Agent) -> None:
         self.agent_id = agent_id
         self.agent = agent
         self.entry, self.interleaved = entry_point(agent)
         self.busy = False
+        self.frame: CallFrame | None = None  # the call frame of the running turn, while busy
         self.queue: deque[Envelope] | None = None
 
 

@@ -50,7 +50,7 @@ from ..base import (
     try_get_known_serializers_for_type,
 )
 from ..base._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
-from ..base._contexts import CURRENT_FRAME, CallFrame
+from ..base._contexts import CURRENT_FRAME, FRAME_ACTIVE, FRAME_DEADLINE, FRAME_PARENT, CallFrame
 from ..base._serialization import JSON_DATA_CONTENT_TYPE, SerializationRegistry
 from ..base._validation import check_agent_type
 from ..base.exceptions import (
@@ -100,6 +100,19 @@ start on a fresh stack (a task, or the mailbox for events), so that long chains 
 ping-pong publishes never reach the interpreter's recursion limit."""
 
 _INFO = logging.INFO
+
+
+def _waits_on(frame: CallFrame | None, turn: CallFrame | None) -> bool:
+    """Whether the request chain ending in ``frame`` passes through the running ``turn``.
+
+    That is call-chain reentrancy: the agent running ``turn`` is (indirectly) waiting for
+    this request, so it must be let in now or the chain deadlocks.
+    """
+    while frame is not None and frame[FRAME_ACTIVE]:
+        if frame is turn:
+            return True
+        frame = frame[FRAME_PARENT]
+    return False
 
 
 class _FactoryEntry:
@@ -217,49 +230,51 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         now = loop.time()
         deadline = None if timeout is None or timeout == math.inf else now + timeout
-        frame = CURRENT_FRAME.get(None)
-        if frame is not None:
-            chain, inherited = frame
-            if inherited is not None and (deadline is None or inherited < deadline):
-                deadline = inherited
-                if deadline <= now:
-                    raise RequestTimeoutError(
-                        f"Request to {recipient} not sent: the deadline of the request being handled has passed"
-                    )
-        else:
-            chain = ()
+        parent = CURRENT_FRAME.get(None)
+        if parent is not None:
+            if parent[FRAME_ACTIVE]:
+                inherited = parent[FRAME_DEADLINE]
+                if inherited is not None and (deadline is None or inherited < deadline):
+                    deadline = inherited
+                    if deadline <= now:
+                        raise RequestTimeoutError(
+                            f"Request to {recipient} not sent: the deadline of the request being handled has passed"
+                        )
+            else:
+                parent = None  # a task its handler left behind: it starts a chain of its own
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"Request to {recipient} cancelled before it was sent")
         ctx = MessageContext(
             sender, None, True, CancellationToken(), message_id if message_id is not None else self._new_message_id()
         )
         if self._intervention_handlers or self._tracer is not None or event_logger.isEnabledFor(_INFO):
-            return await self._send_observed(message, recipient, ctx, chain, deadline, cancellation_token)
-        return await self._send(message, recipient, ctx, chain, deadline, cancellation_token)
+            return await self._send_observed(message, recipient, ctx, parent, deadline, cancellation_token)
+        return await self._send(message, recipient, ctx, parent, deadline, cancellation_token)
 
     async def _send(
         self,
         message: Any,
         recipient: AgentId,
         ctx: MessageContext,
-        chain: tuple[AgentId, ...],
+        parent: CallFrame | None,
         deadline: float | None,
         parent_token: CancellationToken | None,
     ) -> Any:
         activation = self._activations.get(recipient)
         if activation is None:
             activation = await self._activate(recipient)
-        frame = ((*chain, recipient), deadline)
+        frame: CallFrame = [recipient, deadline, parent, True]
         if not self._running:
             return await self._queue_request(message, ctx, activation, frame, parent_token, pending=True)
         if activation.busy:
-            if recipient not in chain and type(message) not in activation.interleaved:
+            if type(message) not in activation.interleaved and not _waits_on(parent, activation.frame):
                 return await self._queue_request(message, ctx, activation, frame, parent_token, pending=False)
             occupies = False  # reentrant or interleaved: runs beside the current turn
         else:
             occupies = type(message) not in activation.interleaved
             if occupies:
                 activation.busy = True
+                activation.frame = frame
         context = copy_context()
         coro = (
             activation.entry(activation.agent, message, ctx)
@@ -276,11 +291,13 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 yielded = context.run(first_step, coro, frame)
             except StopIteration as stop:
                 self._eager_depth -= 1
+                frame[FRAME_ACTIVE] = False
                 if occupies:
                     if activation.queue:  # messages arrived during the turn: hand over to the mailbox
                         self._get_loop().call_soon(self._drain, activation)
                     else:
                         activation.busy = False
+                        activation.frame = None
                 self._sync_runs += 1
                 if self._sync_runs >= _YIELD_EVERY:
                     self._sync_runs = 0
@@ -288,6 +305,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 return stop.value
             except BaseException:
                 self._eager_depth -= 1
+                frame[FRAME_ACTIVE] = False
                 if occupies:
                     self._release(activation)
                 raise
@@ -295,12 +313,18 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             task = self._get_loop().create_task(resume(coro, yielded), context=context)
         self._outstanding += 1
         reply: asyncio.Future[Any] = self._get_loop().create_future()
-        task.add_done_callback(partial(self._inline_done, activation, occupies, reply))
+        task.add_done_callback(partial(self._inline_done, activation, occupies, frame, reply))
         return await self._await_reply(reply, task, recipient, ctx.cancellation_token, parent_token, deadline)
 
     def _inline_done(
-        self, activation: Activation, occupies: bool, reply: asyncio.Future[Any], task: asyncio.Task[Any]
+        self,
+        activation: Activation,
+        occupies: bool,
+        frame: CallFrame,
+        reply: asyncio.Future[Any],
+        task: asyncio.Task[Any],
     ) -> None:
+        frame[FRAME_ACTIVE] = False
         if occupies:
             self._release(activation)
         transfer(task, reply, activation.agent_id)
@@ -323,7 +347,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             self._pending.append(envelope)
         else:
             self._mailbox_append(envelope)
-        return await self._await_reply(reply, None, activation.agent_id, ctx.cancellation_token, parent_token, frame[1])
+        return await self._await_reply(
+            reply, None, activation.agent_id, ctx.cancellation_token, parent_token, frame[FRAME_DEADLINE]
+        )
 
     async def _await_reply(
         self,
@@ -357,7 +383,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         message: Any,
         recipient: AgentId,
         ctx: MessageContext,
-        chain: tuple[AgentId, ...],
+        parent: CallFrame | None,
         deadline: float | None,
         parent_token: CancellationToken | None,
     ) -> Any:
@@ -393,7 +419,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 message = result
             if events:
                 self._log_message(message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.DELIVER)
-            response = await self._send(message, recipient, ctx, chain, deadline, parent_token)
+            response = await self._send(message, recipient, ctx, parent, deadline, parent_token)
             if events:
                 self._log_message(response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.SEND)
             for handler in self._intervention_handlers:
@@ -521,26 +547,31 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 self._log_message(message, sender, None, MessageKind.PUBLISH, DeliveryStage.DELIVER)
             ctx = MessageContext(sender, topic_id, False, token, message_id)
             occupies = message_type not in activation.interleaved
+            frame: CallFrame = [recipient, None, None, True]
             if occupies and (activation.busy or too_deep):
                 self._outstanding += 1
-                self._mailbox_append(Envelope(message, ctx, activation, None, ((recipient,), None), copy_context()))
+                self._mailbox_append(Envelope(message, ctx, activation, None, frame, copy_context()))
                 continue
             if occupies:
                 activation.busy = True
+                activation.frame = frame
             context = copy_context()
             agent = activation.agent
             coro = activation.entry(agent, message, ctx) if not traced else self._traced(agent, message, ctx)
             self._eager_depth += 1
             try:
-                yielded = context.run(first_step, coro, ((recipient,), None))
+                yielded = context.run(first_step, coro, frame)
             except StopIteration:
+                frame[FRAME_ACTIVE] = False
                 if occupies:
                     if activation.queue:
                         self._get_loop().call_soon(self._drain, activation)
                     else:
                         activation.busy = False
+                        activation.frame = None
                 continue
             except BaseException as e:
+                frame[FRAME_ACTIVE] = False
                 if occupies:
                     self._release(activation)
                 self._event_failed(recipient, message, e)
@@ -549,9 +580,12 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 self._eager_depth -= 1
             task = self._get_loop().create_task(resume(coro, yielded), context=context)
             self._outstanding += 1
-            task.add_done_callback(partial(self._event_task_done, activation, occupies, message))
+            task.add_done_callback(partial(self._event_task_done, activation, occupies, frame, message))
 
-    def _event_task_done(self, activation: Activation, occupies: bool, message: Any, task: asyncio.Task[Any]) -> None:
+    def _event_task_done(
+        self, activation: Activation, occupies: bool, frame: CallFrame, message: Any, task: asyncio.Task[Any]
+    ) -> None:
+        frame[FRAME_ACTIVE] = False
         if occupies:
             self._release(activation)
         if task.cancelled():
@@ -594,6 +628,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             self._get_loop().call_soon(self._drain, activation)
         else:
             activation.busy = False
+            activation.frame = None
 
     def _drain(self, activation: Activation) -> None:
         """Start an agent's queued messages in order until one has to wait."""
@@ -615,17 +650,20 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 if self._tracer is None
                 else self._traced(agent, envelope.message, envelope.ctx)
             )
+            activation.frame = envelope.frame
             self._eager_depth += 1
             try:
                 yielded = envelope.context.run(first_step, coro, envelope.frame)
             except StopIteration as stop:
                 self._eager_depth -= 1
+                envelope.frame[FRAME_ACTIVE] = False
                 if reply is not None:
                     reply.set_result(stop.value)
                 self._finish_one()
                 continue
             except BaseException as e:
                 self._eager_depth -= 1
+                envelope.frame[FRAME_ACTIVE] = False
                 if reply is not None:
                     set_error(reply, e)
                 else:
@@ -639,8 +677,10 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             task.add_done_callback(partial(self._queued_done, envelope))
             return
         activation.busy = False
+        activation.frame = None
 
     def _queued_done(self, envelope: Envelope, task: asyncio.Task[Any]) -> None:
+        envelope.frame[FRAME_ACTIVE] = False
         if envelope.reply is not None:
             transfer(task, envelope.reply, envelope.recipient)
         elif task.cancelled():

@@ -19,11 +19,20 @@ if TYPE_CHECKING:
     from ._agent_runtime import AgentRuntime
 
 
-CallFrame = tuple[tuple[AgentId, ...], float | None]
-"""``(chain, deadline)``: the agents on the current request chain, outermost first (the last
-one is the handling agent), and the absolute event-loop time by which the current request
-must be answered (None: no deadline). A plain tuple because one is built per delivery."""
+CallFrame = list[Any]
+"""``[agent_id, deadline, parent, active]`` for the handler running in this context.
 
+``agent_id`` is the handling agent; ``deadline`` the absolute event-loop time by which its
+request must be answered (None: none); ``parent`` the frame of the handler that is waiting
+on this one (None at the start of a chain); ``active`` is cleared when the handler ends, so
+a task it spawned and left running is recognised as detached. A list, because one is built
+per delivery and a list is the cheapest mutable record Python has.
+"""
+
+FRAME_AGENT = 0
+FRAME_DEADLINE = 1
+FRAME_PARENT = 2
+FRAME_ACTIVE = 3
 
 CURRENT_FRAME: ContextVar[CallFrame] = ContextVar("actorgen_call_frame")
 
@@ -39,20 +48,23 @@ class MessageHandlerContext(_StaticContext):
     @classmethod
     @contextmanager
     def populate_context(cls, ctx: AgentId) -> Generator[None, Any, None]:
-        frame = CURRENT_FRAME.get(None)
-        chain = (*frame[0], ctx) if frame is not None else (ctx,)
-        token = CURRENT_FRAME.set((chain, frame[1] if frame is not None else None))
+        parent = CURRENT_FRAME.get(None)
+        if parent is not None and not parent[FRAME_ACTIVE]:
+            parent = None
+        frame: CallFrame = [ctx, parent[FRAME_DEADLINE] if parent is not None else None, parent, True]
+        token = CURRENT_FRAME.set(frame)
         try:
             yield
         finally:
+            frame[FRAME_ACTIVE] = False
             CURRENT_FRAME.reset(token)
 
     @classmethod
     def agent_id(cls) -> AgentId:
         frame = CURRENT_FRAME.get(None)
-        if frame is None or not frame[0]:
+        if frame is None:
             raise RuntimeError("MessageHandlerContext.agent_id() called outside of a message handler")
-        return frame[0][-1]
+        return frame[FRAME_AGENT]  # type: ignore[no-any-return]
 
 
 class AgentInstantiationContext(_StaticContext):
