@@ -316,3 +316,49 @@ async def test_process_next_delivers_a_request_sent_before_start() -> None:
     assert runtime.unprocessed_messages_count == 1
     await runtime.process_next()
     assert await asyncio.wait_for(call, 1) == Pong(5)
+
+
+class _Money:
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+
+class _MoneySerializer:
+    """A hand-written serializer for a plain (non-dataclass) class."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    @property
+    def data_content_type(self) -> str:
+        return "application/json"
+
+    @property
+    def type_name(self) -> str:
+        return "_Money"
+
+    def serialize(self, message: _Money) -> bytes:
+        return f'{{"{self.prefix}": {message.cents}}}'.encode()
+
+    def deserialize(self, payload: bytes) -> _Money:
+        import json
+
+        return _Money(next(iter(json.loads(payload).values())))
+
+
+async def test_add_message_serializer_registers_single_and_many_and_later_wins() -> None:
+    from actorgen_core import try_get_known_serializers_for_type
+
+    runtime = SingleThreadedAgentRuntime()
+    registry = runtime._serialization_registry
+    assert not registry.is_registered("_Money", "application/json")
+    runtime.add_message_serializer(_MoneySerializer("cents"))
+    assert registry.serialize(_Money(5), type_name="_Money", data_content_type="application/json") == b'{"cents": 5}'
+    runtime.add_message_serializer([_MoneySerializer("amount"), *try_get_known_serializers_for_type(Ping)])
+    assert registry.serialize(_Money(5), type_name="_Money", data_content_type="application/json") == b'{"amount": 5}'
+    assert registry.is_registered("Ping", "application/json")
+    back = registry.deserialize(b'{"amount": 7}', type_name="_Money", data_content_type="application/json")
+    assert isinstance(back, _Money) and back.cents == 7
+    runtime.add_message_serializer([])  # nothing to add is not an error
+    with pytest.raises(ValueError, match="Nope"):
+        registry.serialize(object(), type_name="Nope", data_content_type="application/json")
