@@ -70,7 +70,7 @@ class Envelope:
 class PendingPublish:
     """A publish accepted before start(); its recipients are resolved when it is delivered."""
 
-    __slots__ = ("context", "message", "message_id", "sender", "token", "topic_id")
+    __slots__ = ("message", "message_id", "sender", "token", "topic_id")
 
     def __init__(
         self,
@@ -79,14 +79,12 @@ class PendingPublish:
         sender: AgentId | None,
         token: CancellationToken,
         message_id: str,
-        context: Context,
     ) -> None:
         self.message = message
         self.topic_id = topic_id
         self.sender = sender
         self.token = token
         self.message_id = message_id
-        self.context = context
 
 
 _ENTRY_POINTS: dict[type, tuple[Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], frozenset[type]]] = {}

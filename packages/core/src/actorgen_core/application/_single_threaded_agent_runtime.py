@@ -472,7 +472,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             await self._publish_observed(message, topic_id, sender, token, message_id)
             return
         if not self._running:
-            self._pending.append(PendingPublish(message, topic_id, sender, token, message_id, copy_context()))
+            self._pending.append(PendingPublish(message, topic_id, sender, token, message_id))
             self._outstanding += 1
             return
         await self._publish_now(message, topic_id, sender, token, message_id, False)
@@ -512,7 +512,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                         return
                     message = result
             if not self._running:
-                self._pending.append(PendingPublish(message, topic_id, sender, token, message_id, copy_context()))
+                self._pending.append(PendingPublish(message, topic_id, sender, token, message_id))
                 self._outstanding += 1
                 return
             await self._publish_now(message, topic_id, sender, token, message_id, events)
