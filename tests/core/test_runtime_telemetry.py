@@ -176,3 +176,31 @@ def test_tracing_can_be_disabled_by_environment(monkeypatch: pytest.MonkeyPatch)
     provider, _ = _provider()
     monkeypatch.setenv("ACTORGEN_DISABLE_RUNTIME_TRACING", "true")
     assert SingleThreadedAgentRuntime(tracer_provider=provider)._tracer is None
+
+
+async def test_a_request_that_waited_in_a_mailbox_keeps_its_trace_parent() -> None:
+    import asyncio
+
+    from .runtime_helpers import Done, Sleeper, Slow
+
+    Sleeper.reset()
+    provider, exporter = _provider()
+    runtime = SingleThreadedAgentRuntime(tracer_provider=provider)
+    await Sleeper.register(runtime, "sleeper", Sleeper)
+    runtime.start()
+    target = AgentId("sleeper", "k")
+    first = asyncio.ensure_future(runtime.send_message(Slow(0.05, "first"), target))
+    await asyncio.sleep(0.01)
+    assert await runtime.send_message(Slow(0, "second"), target) == Done("second")  # waited in the mailbox
+    await first
+    await runtime.stop_when_idle()
+    spans = exporter.get_finished_spans()
+    sends = [s for s in spans if s.name == "actorgen send sleeper.(k)-A"]
+    processes = [s for s in spans if s.name == "actorgen process sleeper.(k)-A"]
+    assert len(sends) == 2 and len(processes) == 2
+    send_ids = {s.context.span_id for s in sends}
+    for process in processes:
+        assert process.parent is not None and process.parent.span_id in send_ids
+    # each process span belongs to the trace of its own send
+    assert {p.context.trace_id for p in processes} == {s.context.trace_id for s in sends}
+    assert len({p.parent.span_id for p in processes if p.parent}) == 2
