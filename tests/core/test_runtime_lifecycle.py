@@ -362,3 +362,31 @@ async def test_add_message_serializer_registers_single_and_many_and_later_wins()
     runtime.add_message_serializer([])  # nothing to add is not an error
     with pytest.raises(ValueError, match="Nope"):
         registry.serialize(object(), type_name="Nope", data_content_type="application/json")
+
+
+async def test_close_cancels_handlers_still_running_before_closing_agents() -> None:
+    events: list[str] = []
+
+    class Worker(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("worker")
+
+        @message_handler
+        async def on_event(self, message: Event, ctx: MessageContext) -> None:
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                events.append("handler cancelled")
+                raise
+
+        async def close(self) -> None:
+            events.append("agent closed")
+
+    runtime = SingleThreadedAgentRuntime()
+    await Worker.register(runtime, "worker", Worker)
+    await runtime.add_subscription(TypeSubscription("t", "worker"))
+    runtime.start()
+    await runtime.publish_message(Event(), TopicId("t", "s"))
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(runtime.close(), 2)
+    assert events == ["handler cancelled", "agent closed"]

@@ -285,6 +285,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             # Deep inside nested inline deliveries: start on a fresh stack instead.
             context.run(CURRENT_FRAME.set, frame)
             task = self._get_loop().create_task(coro, context=context)
+            self._keep(task)
         else:
             self._eager_depth += 1
             try:
@@ -311,6 +312,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 raise
             self._eager_depth -= 1
             task = self._get_loop().create_task(resume(coro, yielded), context=context)
+            self._keep(task)
         self._outstanding += 1
         reply: asyncio.Future[Any] = self._get_loop().create_future()
         task.add_done_callback(partial(self._inline_done, activation, occupies, frame, reply))
@@ -579,6 +581,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             finally:
                 self._eager_depth -= 1
             task = self._get_loop().create_task(resume(coro, yielded), context=context)
+            self._keep(task)
             self._outstanding += 1
             task.add_done_callback(partial(self._event_task_done, activation, occupies, frame, message))
 
@@ -672,6 +675,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 continue
             self._eager_depth -= 1
             task = self._get_loop().create_task(resume(coro, yielded), context=envelope.context)
+            self._keep(task)
             if reply is not None:
                 reply.add_done_callback(partial(cancel_task_if_abandoned, task))
             task.add_done_callback(partial(self._queued_done, envelope))
@@ -689,6 +693,11 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             self._event_failed(envelope.recipient, envelope.message, exc)
         self._finish_one()
         self._drain(envelope.activation)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        """Hold a strong reference until the task ends: the event loop only keeps weak ones."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _finish_one(self) -> None:
         self._outstanding -= 1
@@ -951,9 +960,17 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         await self.stop()
 
     async def close(self) -> None:
-        """Stop if started, then close every agent (errors are logged, not raised)."""
+        """Stop if started, cancel handlers still running, then close every agent.
+
+        Errors from closing agents are logged, not raised.
+        """
         if self._started:
             await self.stop()
+        running = [task for task in self._tasks if not task.done()]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
         for agent_id, activation in list(self._activations.items()):
             agent = activation.agent
             try:
