@@ -1,10 +1,10 @@
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal, Self
+from collections.abc import Sequence
+from typing import Self
 
 import pytest
 from pydantic import BaseModel
 
-from actorgen_core import CancellationToken, Component, FunctionCall
+from actorgen_core import Component, FunctionCall
 from actorgen_core.model_context import (
     BufferedChatCompletionContext,
     ChatCompletionContext,
@@ -14,25 +14,22 @@ from actorgen_core.model_context import (
 )
 from actorgen_core.models import (
     AssistantMessage,
-    ChatCompletionClient,
-    CreateResult,
     FunctionExecutionResult,
     FunctionExecutionResultMessage,
     LLMMessage,
-    ModelCapabilities,
-    ModelInfo,
-    RequestUsage,
     SystemMessage,
     UserMessage,
 )
 from actorgen_core.tools import Tool, ToolSchema
+
+from .fake_clients import FakeClientBase
 
 
 class WordCountingClientConfig(BaseModel):
     capacity: int = 1000
 
 
-class WordCountingClient(ChatCompletionClient, Component[WordCountingClientConfig]):
+class WordCountingClient(FakeClientBase, Component[WordCountingClientConfig]):
     """Counts one token per whitespace-separated word of each message's text; never called."""
 
     component_type = "model"
@@ -53,49 +50,6 @@ class WordCountingClient(ChatCompletionClient, Component[WordCountingClientConfi
 
     def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
         return self.capacity - self.count_tokens(messages, tools=tools)
-
-    async def create(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
-    ) -> CreateResult:
-        raise NotImplementedError
-
-    def create_stream(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
-    ) -> AsyncGenerator[str | CreateResult, None]:
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        pass
-
-    def actual_usage(self) -> RequestUsage:
-        return RequestUsage(0, 0)
-
-    def total_usage(self) -> RequestUsage:
-        return RequestUsage(0, 0)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        return ModelCapabilities(vision=False, function_calling=False, json_output=False)
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return ModelInfo(
-            vision=False, function_calling=False, json_output=False, family="unknown", structured_output=False
-        )
 
     def _to_config(self) -> WordCountingClientConfig:
         return WordCountingClientConfig(capacity=self.capacity)

@@ -16,13 +16,10 @@ from actorgen_core import (
 )
 from actorgen_core.models import (
     AssistantMessage,
-    ChatCompletionClient,
     CreateResult,
     FunctionExecutionResult,
     FunctionExecutionResultMessage,
     LLMMessage,
-    ModelCapabilities,
-    ModelInfo,
     RequestUsage,
     UserMessage,
 )
@@ -35,6 +32,8 @@ from actorgen_core.tool_agent import (
     tool_agent_caller_loop,
 )
 from actorgen_core.tools import FunctionTool, Tool, ToolSchema
+
+from .fake_clients import FakeClientBase
 
 
 def add(x: int, y: int) -> int:
@@ -50,8 +49,10 @@ async def wait_long() -> str:
     return "late"
 
 
-class ScriptedClient(ChatCompletionClient):
+class ScriptedClient(FakeClientBase):
     """Returns the scripted results in order and records the messages and tools of every call."""
+
+    function_calling = True
 
     def __init__(self, script: list[str | list[FunctionCall]]) -> None:
         self.script = list(script)
@@ -72,43 +73,6 @@ class ScriptedClient(ChatCompletionClient):
         reason: Literal["stop", "function_calls"] = "stop" if isinstance(content, str) else "function_calls"
         return CreateResult(
             finish_reason=reason, content=content, usage=RequestUsage(1, 1), cached=False, thought="thinking"
-        )
-
-    def create_stream(
-        self,
-        messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
-    ) -> AsyncGenerator[str | CreateResult, None]:
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        pass
-
-    def actual_usage(self) -> RequestUsage:
-        return RequestUsage(0, 0)
-
-    def total_usage(self) -> RequestUsage:
-        return RequestUsage(0, 0)
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
-        return 0
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
-        return 1000
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        return ModelCapabilities(vision=False, function_calling=True, json_output=False)
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return ModelInfo(
-            vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False
         )
 
 
