@@ -10,7 +10,6 @@ from typing import Any, Literal, Protocol, TypeVar
 from ..base import (
     AgentId,
     AgentInstantiationContext,
-    AgentMetadata,
     AgentRuntime,
     AgentType,
     BaseAgent,
@@ -86,18 +85,6 @@ class ClosureAgent(BaseAgent, ClosureContext):
         self._expected = _expected_types(closure)
         self._accepts_any = AnyType in self._expected
         self._unknown_type_policy = unknown_type_policy
-
-    @property
-    def metadata(self) -> AgentMetadata:
-        return AgentMetadata(key=self._id.key, type=self._id.type, description=self._description)
-
-    @property
-    def id(self) -> AgentId:
-        return self._id
-
-    @property
-    def runtime(self) -> AgentRuntime:
-        return self._runtime
 
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
         if not self._accepts_any and not isinstance(message, self._expected):
