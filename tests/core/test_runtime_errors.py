@@ -241,3 +241,97 @@ async def test_stop_fails_queued_requests_instead_of_leaving_callers_waiting() -
         await asyncio.wait_for(queued, 1)
     release.set()
     assert await first == Done("first")  # a turn already running finishes
+
+
+async def test_subscription_to_an_unregistered_type_is_logged_and_others_still_receive(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    received: list[str] = []
+
+    class Listener(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("listener")
+
+        @message_handler
+        async def on_event(self, message: Event, ctx: MessageContext) -> None:
+            received.append(str(self.id))
+
+    runtime = SingleThreadedAgentRuntime()
+    await Listener.register(runtime, "listener", Listener)
+    await runtime.add_subscription(TypeSubscription("t", "ghost"))  # no such agent type
+    await runtime.add_subscription(TypeSubscription("t", "listener"))
+    runtime.start()
+    with caplog.at_level(logging.ERROR, logger="actorgen_core"):
+        await runtime.publish_message(Event("x"), TopicId("t", "s"))
+        await runtime.stop_when_idle()
+    assert received == ["listener/s"]
+    assert any("ghost/s" in r.getMessage() and "could not be created" in r.getMessage() for r in caplog.records)
+
+
+async def test_on_publish_error_reaches_the_publisher_and_nothing_is_delivered() -> None:
+    received: list[str] = []
+
+    class Listener(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("listener")
+
+        @message_handler
+        async def on_event(self, message: Event, ctx: MessageContext) -> None:
+            received.append(message.value)
+
+    class Refuser(DefaultInterventionHandler):
+        async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any:
+            raise PermissionError("no publishing")
+
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[Refuser()])
+    await Listener.register(runtime, "listener", Listener)
+    await runtime.add_subscription(TypeSubscription("t", "listener"))
+    runtime.start()
+    with pytest.raises(PermissionError, match="no publishing"):
+        await runtime.publish_message(Event("x"), TopicId("t", "s"))
+    await asyncio.wait_for(runtime.stop_when_idle(), 2)
+    assert received == []
+
+
+async def test_response_dropped_by_an_intervention_raises_for_the_caller() -> None:
+    class DropResponses(DefaultInterventionHandler):
+        async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
+            return DropMessage
+
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[DropResponses()])
+    await Echo.register(runtime, "echo", Echo)
+    runtime.start()
+    with pytest.raises(MessageDroppedException, match="Response from echo/k"):
+        await runtime.send_message(Ping(), AgentId("echo", "k"))
+    await asyncio.wait_for(runtime.stop_when_idle(), 2)
+
+
+async def test_intervention_returning_none_warns() -> None:
+    class Forgetful(DefaultInterventionHandler):
+        async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
+            return None
+
+    class AcceptsNone(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("accepts none")
+
+        @message_handler
+        async def on_any(self, message: Any, ctx: MessageContext) -> Any:
+            return message
+
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[Forgetful()])
+    await AcceptsNone.register(runtime, "n", AcceptsNone)
+    runtime.start()
+    with pytest.warns(RuntimeWarning, match="Forgetful.on_send returned None"):
+        assert await runtime.send_message(Ping(), AgentId("n", "k")) is None
+    await runtime.stop_when_idle()
+
+
+async def test_event_handler_error_is_fatal_for_stop_when_too() -> None:
+    runtime = SingleThreadedAgentRuntime(ignore_unhandled_exceptions=False)
+    await Failing.register(runtime, "fails", Failing)
+    await runtime.add_subscription(TypeSubscription("t", "fails"))
+    runtime.start()
+    await runtime.publish_message(Event("now"), TopicId("t", "s"))
+    with pytest.raises(ValueError, match="failed on now"):
+        await asyncio.wait_for(runtime.stop_when(lambda: False), 2)

@@ -390,3 +390,34 @@ async def test_close_cancels_handlers_still_running_before_closing_agents() -> N
     await asyncio.sleep(0.01)
     await asyncio.wait_for(runtime.close(), 2)
     assert events == ["handler cancelled", "agent closed"]
+
+
+async def test_message_ids_are_passed_through_or_unique() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    class Recorder(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("recorder")
+
+        @message_handler
+        async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
+            seen.append((ctx.message_id, ctx.is_rpc))
+            return Pong()
+
+        @message_handler
+        async def on_event(self, message: Event, ctx: MessageContext) -> None:
+            seen.append((ctx.message_id, ctx.is_rpc))
+
+    runtime = SingleThreadedAgentRuntime()
+    await Recorder.register(runtime, "rec", Recorder)
+    await runtime.add_subscription(TypeSubscription("t", "rec"))
+    runtime.start()
+    await runtime.send_message(Ping(), AgentId("rec", "k"), message_id="req-1")
+    await runtime.publish_message(Event(), TopicId("t", "k"), message_id="pub-1")
+    for _ in range(3):
+        await runtime.send_message(Ping(), AgentId("rec", "k"))
+        await runtime.publish_message(Event(), TopicId("t", "k"))
+    await runtime.stop_when_idle()
+    assert seen[:2] == [("req-1", True), ("pub-1", False)]
+    generated = [message_id for message_id, _ in seen[2:]]
+    assert len(set(generated)) == 6 and all(isinstance(m, str) and m for m in generated)
