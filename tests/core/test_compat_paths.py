@@ -46,3 +46,20 @@ def test_helpers_only_reachable_through_private_paths() -> None:
     assert get_types(object) == (object,) and AnyType is not object
     assert callable(handles) and callable(subscription_factory)
     assert SerializationRegistry().is_registered("x", "application/json") is False
+
+
+@pytest.mark.parametrize(
+    ("module_name", "name"),
+    [
+        ("actorgen_core.models._model_client", "ModelFamily"),
+        ("actorgen_core.models._model_client", "ModelInfo"),
+        ("actorgen_core.tools._base", "ToolSchema"),
+        ("actorgen_core.code_executor._func_with_reqs", "build_python_functions_file"),
+        ("actorgen_core.utils._json_to_pydantic", "_JSONSchemaToPydantic"),
+        ("actorgen_core.utils._json_to_pydantic", "FORMAT_MAPPING"),
+        ("actorgen_core._component_config", "_get_trusted_namespaces"),
+        ("actorgen_core._function_utils", "get_typed_signature"),
+    ],
+)
+def test_component_semi_private_paths_exist(module_name: str, name: str) -> None:
+    assert hasattr(importlib.import_module(module_name), name)

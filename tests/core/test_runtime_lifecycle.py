@@ -20,7 +20,6 @@ from actorgen_core import (
     TypeSubscription,
     message_handler,
 )
-from actorgen_core.application import SingleThreadedAgentRuntime as AppRuntime
 
 from .runtime_helpers import Echo, Event, Ping, Pong
 
@@ -57,10 +56,6 @@ class Counter(RoutedAgent):
 def _reset() -> None:
     Counter.created = 0
     Counter.closed = []
-
-
-def test_application_path_is_the_same_class() -> None:
-    assert AppRuntime is SingleThreadedAgentRuntime
 
 
 async def test_agents_are_created_lazily_once_per_key() -> None:
