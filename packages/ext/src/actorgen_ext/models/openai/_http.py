@@ -190,24 +190,33 @@ class ChatCompletionsHTTP:
 
     # -- requests -----------------------------------------------------------------------
 
-    async def post_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        """POST ``body``; return the decoded JSON object of a 2xx answer.
+    async def _send_with_retries(self, url: str, body: Mapping[str, Any], *, stream: bool) -> httpx.Response:
+        """POST ``body`` until a 2xx answer, retrying what the retry policy allows.
 
-        The timeout bounds each attempt as a whole (connect, send, wait, read); retries
-        each get a fresh one.
+        Each attempt gets a fresh timeout covering connect, send and wait (and, when not
+        streaming, reading the body). A streamed answer is returned with its body unread.
         """
-        url = self._url(path)
+        client = self._client()
         retry_index = 0
         while True:
+            request = client.build_request("POST", url, json=body, headers=self._headers(stream=stream))
             try:
                 async with asyncio.timeout(self.timeout):
-                    response = await self._client().post(url, json=body, headers=self._headers(stream=False))
+                    response = await client.send(request, stream=stream)
             except (httpx.TimeoutException, TimeoutError, httpx.TransportError) as exc:
                 error: APIError = self._transport_error(exc, url)
                 cause: BaseException | None = exc
             else:
                 if response.status_code < 400:
-                    return self._decode_object(response.text, url)
+                    return response
+                if stream:  # read the error body so that the error can quote it
+                    try:
+                        async with asyncio.timeout(self.timeout):
+                            await response.aread()
+                    except (httpx.TimeoutException, TimeoutError, httpx.TransportError):
+                        pass
+                    finally:
+                        await response.aclose()
                 error = self._status_error(response, body)
                 cause = None
                 if not is_retryable_status(response.status_code, response.headers):
@@ -217,6 +226,16 @@ class ChatCompletionsHTTP:
             except APIError as final:
                 raise final from cause
             retry_index += 1
+
+    async def post_json(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST ``body``; return the decoded JSON object of a 2xx answer.
+
+        The timeout bounds each attempt as a whole (connect, send, wait, read); retries
+        each get a fresh one.
+        """
+        url = self._url(path)
+        response = await self._send_with_retries(url, body, stream=False)
+        return self._decode_object(response.text, url)
 
     def _decode_object(self, text: str, url: str) -> dict[str, Any]:
         try:
@@ -239,36 +258,7 @@ class ChatCompletionsHTTP:
         A server that ignores ``stream: true`` and answers with plain JSON yields that one object.
         """
         url = self._url(path)
-        client = self._client()
-        retry_index = 0
-        while True:
-            request = client.build_request("POST", url, json=body, headers=self._headers(stream=True))
-            try:
-                async with asyncio.timeout(self.timeout):
-                    response = await client.send(request, stream=True)
-            except (httpx.TimeoutException, TimeoutError, httpx.TransportError) as exc:
-                error: APIError = self._transport_error(exc, url)
-                cause: BaseException | None = exc
-            else:
-                if response.status_code < 400:
-                    break
-                try:
-                    async with asyncio.timeout(self.timeout):
-                        await response.aread()
-                except (httpx.TimeoutException, TimeoutError, httpx.TransportError):
-                    pass
-                finally:
-                    await response.aclose()
-                error = self._status_error(response, body)
-                cause = None
-                if not is_retryable_status(response.status_code, response.headers):
-                    raise error
-            try:
-                await self._wait_or_raise(error, retry_index)
-            except APIError as final:
-                raise final from cause
-            retry_index += 1
-
+        response = await self._send_with_retries(url, body, stream=True)
         try:
             content_type = response.headers.get("content-type", "")
             if content_type.startswith("application/json"):
