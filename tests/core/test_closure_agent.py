@@ -175,11 +175,28 @@ async def test_policy_error_on_publish_is_a_handler_error() -> None:
 async def test_policy_warn_warns_and_skips_the_closure() -> None:
     calls: list[Any] = []
     runtime = SingleThreadedAgentRuntime()
-    await ClosureAgent.register_closure(runtime, "warner", _recording_closure(calls))  # "warn" is the default
+    await ClosureAgent.register_closure(
+        runtime, "warner", _recording_closure(calls), subscriptions=lambda: [DefaultSubscription()]
+    )  # "warn" is the default
     runtime.start()
     try:
         with pytest.warns(UserWarning, match="expects Note, got Other"):
-            assert await runtime.send_message(Other(1), AgentId("warner", "k")) is None
+            await runtime.publish_message(Other(1), DefaultTopicId())
+            await runtime.stop_when_idle()
+    finally:
+        if runtime._started:
+            await runtime.stop()
+    assert calls == []
+
+
+async def test_a_request_the_closure_does_not_take_is_cant_handle_under_the_default_policy() -> None:
+    calls: list[Any] = []
+    runtime = SingleThreadedAgentRuntime()
+    await ClosureAgent.register_closure(runtime, "warner", _recording_closure(calls))  # "warn" is the default
+    runtime.start()
+    try:
+        with pytest.raises(CantHandleException, match="expects Note, got Other"):
+            await runtime.send_message(Other(1), AgentId("warner", "k"))
     finally:
         await runtime.stop_when_idle()
     assert calls == []

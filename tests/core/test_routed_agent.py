@@ -621,7 +621,7 @@ async def test_register_adds_request_and_response_serializers() -> None:
 # ---------------------------------------------------------------------------- interleave
 
 
-def test_interleave_flag_is_exposed_through_interleaved_types() -> None:
+def test_interleave_flag_follows_handler_opt_in() -> None:
     class Agent(RoutedAgent):
         @rpc(interleave=True)
         async def status(self, message: Req, ctx: MessageContext) -> str:
@@ -644,17 +644,17 @@ def test_interleave_flag_is_exposed_through_interleaved_types() -> None:
             return None
 
     # A type interleaves only if every handler of it opted in.
-    assert Agent._interleaved_types == frozenset({Req, Other})
+    assert {t for t in (Req, Other, Resp, SubReq) if Agent._interleaves(t)} == {Req, Other}
     assert Agent.status.interleave is True
     assert Agent.normal.interleave is False
-    assert Router._interleaved_types == frozenset()
+    assert not Router._has_interleaved_handlers
 
     class Child(Agent):
         @rpc
         async def status(self, message: Req, ctx: MessageContext) -> str:
             return "no longer interleaved"
 
-    assert Child._interleaved_types == frozenset({Other})
+    assert {t for t in (Req, Other) if Child._interleaves(t)} == {Other}
 
 
 async def test_default_subscription_on_routed_agent_end_to_end() -> None:

@@ -23,7 +23,7 @@ from actorgen_core import (
     TypeSubscription,
     message_handler,
 )
-from actorgen_core.application import _single_threaded_agent_runtime as runtime_module
+from actorgen_core.application import _observed as runtime_module
 from actorgen_core.logging import MessageEvent
 
 SERIALIZED = 0
@@ -138,20 +138,35 @@ async def test_spans_for_a_nested_request_form_one_trace() -> None:
     assert await runtime.send_message(Counted(value=1), AgentId("relay", "outer")) == Counted(value=0)
     await runtime.stop_when_idle()
     spans = exporter.get_finished_spans()
-    by_name = {s.name: s for s in spans}
-    assert set(by_name) == {
-        "actorgen send relay.(outer)-A",
-        "actorgen process relay.(outer)-A",
-        "actorgen send relay.(inner)-A",
-        "actorgen process relay.(inner)-A",
-    }
+    by_name = {s.name: s for s in spans if s.name != "actorgen ack"}
+    # autogen_core's set per request: create (the whole call), send (the delivery),
+    # process (the handler), ack (the response on its way back).
+    assert sorted(s.name for s in spans) == sorted(
+        [
+            "actorgen create relay.(outer)-A",
+            "actorgen send relay.(outer)-A",
+            "actorgen process relay.(outer)-A",
+            "actorgen create relay.(inner)-A",
+            "actorgen send relay.(inner)-A",
+            "actorgen process relay.(inner)-A",
+            "actorgen ack",
+            "actorgen ack",
+        ]
+    )
     assert len({s.context.trace_id for s in spans}) == 1
-    parent = {s.name: (s.parent.span_id if s.parent else None) for s in spans}
-    span_id = {s.name: s.context.span_id for s in spans}
-    assert parent["actorgen send relay.(outer)-A"] is None
+    parent = {s.name: (s.parent.span_id if s.parent else None) for s in by_name.values()}
+    span_id = {s.name: s.context.span_id for s in by_name.values()}
+    assert parent["actorgen create relay.(outer)-A"] is None
+    assert parent["actorgen send relay.(outer)-A"] == span_id["actorgen create relay.(outer)-A"]
     assert parent["actorgen process relay.(outer)-A"] == span_id["actorgen send relay.(outer)-A"]
-    assert parent["actorgen send relay.(inner)-A"] == span_id["actorgen process relay.(outer)-A"]
+    assert parent["actorgen create relay.(inner)-A"] == span_id["actorgen process relay.(outer)-A"]
+    assert parent["actorgen send relay.(inner)-A"] == span_id["actorgen create relay.(inner)-A"]
     assert parent["actorgen process relay.(inner)-A"] == span_id["actorgen send relay.(inner)-A"]
+    acks = [s for s in spans if s.name == "actorgen ack"]
+    creates = {span_id["actorgen create relay.(outer)-A"], span_id["actorgen create relay.(inner)-A"]}
+    assert {a.parent.span_id for a in acks if a.parent} == creates
+    assert by_name["actorgen create relay.(outer)-A"].kind.name == "PRODUCER"
+    assert by_name["actorgen process relay.(outer)-A"].kind.name == "CONSUMER"
     send = by_name["actorgen send relay.(outer)-A"]
     assert send.attributes is not None
     assert send.attributes["messaging.destination"] == "relay.(outer)-A"
@@ -166,10 +181,18 @@ async def test_publish_spans_parent_the_handler_spans() -> None:
     runtime.start()
     await runtime.publish_message(Counted(value=3), TopicId("t", "s"))
     await runtime.stop_when_idle()
-    spans = {s.name: s for s in exporter.get_finished_spans()}
+    finished = exporter.get_finished_spans()
+    # autogen_core's set and end order for a publish: create, process, publish.
+    assert [s.name for s in finished] == [
+        "actorgen create t.(s)-T",
+        "actorgen process relay.(s)-A",
+        "actorgen publish t.(s)-T",
+    ]
+    spans = {s.name: s for s in finished}
     publish = spans["actorgen publish t.(s)-T"]
     process = spans["actorgen process relay.(s)-A"]
     assert process.parent is not None and process.parent.span_id == publish.context.span_id
+    assert spans["actorgen create t.(s)-T"].attributes["messaging.operation"] == "create"  # type: ignore[index]
 
 
 def test_tracing_can_be_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any
 
 from .base._agent_id import AgentId
-from .base._contexts import CURRENT_FRAME, FRAME_AGENT
+from .base._contexts import CURRENT_FRAME
 from .base._topic import TopicId
 
 __all__ = [
@@ -33,7 +33,7 @@ def _current_agent() -> str | None:
     frame = CURRENT_FRAME.get(None)
     if frame is None:
         return None
-    return str(frame[FRAME_AGENT])
+    return str(frame.agent_id)
 
 
 class _Event:

@@ -1,7 +1,7 @@
-"""The pieces a delivery is made of: queued envelopes, agent entry points, reply futures.
+"""The pieces a delivery is made of: activations, queued envelopes, reply futures.
 
 Kept apart from the runtime class so that each reads on its own: the runtime decides
-*when* a message runs; these helpers say *how* it is started and how its reply travels.
+*when* a message runs; these say what an agent's mailbox holds and how a reply travels.
 """
 
 from __future__ import annotations
@@ -16,35 +16,58 @@ from typing import Any, cast
 from ..base import Agent, AgentId, BaseAgent, CancellationToken, DropMessage, MessageContext, TopicId
 from ..base._constants import ROOT_LOGGER_NAME
 from ..base._contexts import CallFrame
-from ..base.exceptions import RequestTimeoutError
+from ..base.exceptions import RequestTimeoutError, RuntimeStoppedError
 
 logger = logging.getLogger(ROOT_LOGGER_NAME)
 
-_EMPTY: frozenset[type] = frozenset()
+EntryPoint = Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]]
+Interleaves = Callable[[type], bool]
+
+# How a delivery occupies its agent.
+TURN = 0
+"""A turn of its own: the agent handles nothing else (bar reentrant and interleaved
+deliveries) until it ends."""
+NESTED = 1
+"""A reentrant request (its call chain passes through a running handler of the agent): it
+enters at once, and the turn it entered does not end before it does."""
+BESIDE = 2
+"""An interleaved handler: runs beside whatever turn is running and holds nothing."""
 
 
 class Activation:
     """One live agent: the object, how to start a delivery to it, and its mailbox.
 
-    ``busy`` is true while a turn runs (or the mailbox is being drained); messages that
-    arrive meanwhile wait in ``queue``, which exists only once something had to wait.
+    ``busy`` is true from the moment a turn is reserved until the mailbox is empty again
+    (also while the agent is still being created); messages that arrive meanwhile wait in
+    ``queue``, which exists only once something had to wait. ``holders`` counts the
+    deliveries occupying the agent: its turn plus the reentrant requests inside it.
     """
 
-    __slots__ = ("agent", "agent_id", "busy", "entry", "frame", "interleaved", "queue")
+    __slots__ = ("agent", "agent_id", "busy", "created", "draining", "entry", "holders", "interleaves", "queue")
 
-    def __init__(self, agent_id: AgentId, agent: Agent) -> None:
+    def __init__(self, agent_id: AgentId, agent: Agent | None) -> None:
         self.agent_id = agent_id
-        self.agent = agent
-        self.entry, self.interleaved = entry_point(agent)
         self.busy = False
-        self.frame: CallFrame | None = None  # the call frame of the running turn, while busy
+        self.draining = False
+        self.holders = 0
         self.queue: deque[Envelope] | None = None
+        self.created: asyncio.Future[None] | None = None  # set while an async factory runs
+        self.agent = cast(Agent, agent)
+        self.entry: EntryPoint
+        self.interleaves: Interleaves | None = None
+        if agent is not None:
+            self.bind(agent)
+
+    def bind(self, agent: Agent) -> None:
+        self.agent = agent
+        self.entry, self.interleaves = entry_point(agent)
 
 
 class Envelope:
-    """A message waiting in a mailbox (or in the pre-start queue)."""
+    """A delivery that is waiting (in a mailbox or the pre-start queue) or a request whose
+    handler is running while its caller waits for the reply."""
 
-    __slots__ = ("activation", "context", "ctx", "frame", "message", "reply")
+    __slots__ = ("activation", "context", "ctx", "frame", "message", "reply", "started", "task")
 
     def __init__(
         self,
@@ -61,6 +84,8 @@ class Envelope:
         self.reply = reply
         self.frame = frame
         self.context = context
+        self.started = False
+        self.task: asyncio.Task[Any] | None = None
 
     @property
     def recipient(self) -> AgentId:
@@ -87,25 +112,27 @@ class PendingPublish:
         self.message_id = message_id
 
 
-_ENTRY_POINTS: dict[type, tuple[Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], frozenset[type]]] = {}
+_ENTRY_POINTS: dict[type, tuple[EntryPoint, Interleaves | None]] = {}
 
 
-def entry_point(
-    agent: Agent,
-) -> tuple[Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], frozenset[type]]:
-    """How to start a delivery to ``agent`` and which message types it interleaves, per class.
+def entry_point(agent: Agent) -> tuple[EntryPoint, Interleaves | None]:
+    """How to start a delivery to ``agent``, and which messages it interleaves, per class.
 
     ``BaseAgent.on_message`` only forwards to ``on_message_impl``, so for BaseAgent
     subclasses the runtime calls ``on_message_impl`` directly and saves a coroutine layer.
+    An agent class that declares interleaved handlers has a ``_interleaves(message_type)``
+    class method (RoutedAgent's follows its routing); for every other class nothing
+    interleaves and the runtime asks nothing per message.
     """
     cls = type(agent)
     found = _ENTRY_POINTS.get(cls)
     if found is None:
         if isinstance(agent, BaseAgent) and getattr(cls, "on_message", None) is BaseAgent.on_message:
-            entry = cast(Callable[[Any, Any, MessageContext], Coroutine[Any, Any, Any]], type(agent).on_message_impl)
+            entry = cast(EntryPoint, cls.on_message_impl)  # type: ignore[attr-defined]
         else:
             entry = _call_on_message
-        found = _ENTRY_POINTS[cls] = (entry, getattr(cls, "_interleaved_types", _EMPTY))
+        interleaves = getattr(cls, "_interleaves", None) if getattr(cls, "_has_interleaved_handlers", False) else None
+        found = _ENTRY_POINTS[cls] = (entry, interleaves)
     return found
 
 
@@ -126,10 +153,14 @@ def set_error(future: asyncio.Future[Any], exc: BaseException) -> None:
         future.set_exception(exc)
 
 
-def transfer(task: asyncio.Task[Any], reply: asyncio.Future[Any], recipient: AgentId) -> None:
+def transfer(task: asyncio.Task[Any], reply: asyncio.Future[Any], recipient: AgentId, closing: bool) -> None:
+    """Complete ``reply`` with the outcome of the handler ``task``."""
     if task.cancelled():
         if not reply.done():
-            reply.cancel()
+            if closing:
+                reply.set_exception(RuntimeStoppedError(f"The runtime closed while {recipient} handled the request"))
+            else:
+                reply.cancel()
         return
     exc = task.exception()
     if reply.done():
@@ -152,16 +183,6 @@ def cancel_future(future: asyncio.Future[Any]) -> None:
         future.get_loop().call_soon_threadsafe(future.cancel)
 
 
-def stop_callee_if_abandoned(
-    callee_token: CancellationToken, task: asyncio.Task[Any] | None, reply: asyncio.Future[Any]
-) -> None:
-    """The caller stopped waiting (timeout or cancellation): cancel the callee's token and task."""
-    if reply.cancelled() or isinstance(reply.exception(), RequestTimeoutError):
-        callee_token.cancel()
-        if task is not None and not task.done():
-            task.cancel()
-
-
-def cancel_task_if_abandoned(task: asyncio.Task[Any], reply: asyncio.Future[Any]) -> None:
-    if (reply.cancelled() or isinstance(reply.exception(), RequestTimeoutError)) and not task.done():
-        task.cancel()
+def abandoned(reply: asyncio.Future[Any]) -> bool:
+    """Whether the caller stopped waiting for ``reply`` (it was cancelled or timed out)."""
+    return reply.cancelled() or isinstance(reply.exception(), RequestTimeoutError)

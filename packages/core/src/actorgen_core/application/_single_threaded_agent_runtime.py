@@ -3,18 +3,20 @@
 How a delivery runs (docs/semantics.md has the user-facing contract):
 
 * Each AgentId handles one message at a time, in arrival order. Every live agent has an
-  ``Activation`` (see ``_delivery``) that says whether a turn is running; a message for a
-  busy agent waits in its mailbox (a deque created on demand), drained in order when the
-  current turn ends.
-* A message for an idle agent starts at once, in the sender's task: its handler's first
-  step runs directly (see ``_eager``), and only a handler that actually waits gets a task.
-  A request whose handler finishes without waiting costs no task, no queue hop and no
-  timer.
-* Call-chain reentrancy: a request whose call chain already contains the recipient (A is
-  waiting on B, and B asks A) enters at once instead of waiting behind A's own turn.
+  ``Activation`` (see ``_delivery``) that says whether a turn holds it; a message for a
+  busy agent waits in its mailbox, drained in order when the turn ends.
+* Every handler runs as its own asyncio task, started eagerly (see ``_eager``): its first
+  step runs at once, inside the sender's call, so a handler that finishes without waiting
+  costs no trip through the event loop, yet sees itself as an ordinary task.
+* A publish first reserves every idle recipient and queues behind every busy one, and
+  only then starts the reserved handlers: whatever those publish in reaction reaches each
+  subscriber after the original (causal order).
+* Call-chain reentrancy: a request whose call chain passes through a running handler of
+  the recipient (A waits on B, and B asks A) enters at once, and the turn it entered does
+  not end before it does.
 * Every request has a deadline: the caller's ``timeout`` or the runtime default, never
-  later than the deadline of the request being handled. A timer exists only while a reply
-  is actually awaited.
+  later than the deadline of the request being handled. It covers everything the request
+  waits for: interventions, the recipient's creation, its mailbox and its handler.
 """
 
 from __future__ import annotations
@@ -25,12 +27,11 @@ import itertools
 import logging
 import math
 import secrets
-import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextvars import copy_context
 from functools import partial
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 from opentelemetry.trace import TracerProvider
 
@@ -50,38 +51,28 @@ from ..base import (
     try_get_known_serializers_for_type,
 )
 from ..base._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
-from ..base._contexts import CURRENT_FRAME, FRAME_ACTIVE, FRAME_DEADLINE, FRAME_PARENT, CallFrame
+from ..base._contexts import CURRENT_FRAME, CallFrame
 from ..base._serialization import JSON_DATA_CONTENT_TYPE, SerializationRegistry
 from ..base._validation import check_agent_type
-from ..base.exceptions import (
-    AgentNotFoundError,
-    MessageDroppedException,
-    RequestTimeoutError,
-    RuntimeStoppedError,
-)
-from ..logging import (
-    AgentConstructionExceptionEvent,
-    DeliveryStage,
-    MessageDroppedEvent,
-    MessageEvent,
-    MessageHandlerExceptionEvent,
-    MessageKind,
-)
+from ..base.exceptions import AgentNotFoundError, RequestTimeoutError, RuntimeStoppedError
+from ..logging import AgentConstructionExceptionEvent, MessageHandlerExceptionEvent
 from ._delivery import (
+    BESIDE,
+    NESTED,
+    TURN,
     Activation,
     Envelope,
     PendingPublish,
+    abandoned,
     cancel_future,
-    cancel_task_if_abandoned,
     expire,
-    is_drop,
     set_error,
-    stop_callee_if_abandoned,
     transfer,
 )
-from ._eager import first_step, resume
+from ._eager import start_lazy_task, start_task
+from ._observed import publish_observed, send_observed, traced
 from ._subscription_manager import SubscriptionManager
-from ._telemetry import NULL_SPAN, resolve_tracer, runtime_span
+from ._telemetry import resolve_tracer
 
 logger = logging.getLogger(ROOT_LOGGER_NAME)
 event_logger = logging.getLogger(EVENT_LOGGER_NAME)
@@ -92,26 +83,24 @@ DEFAULT_TIMEOUT = 60.0
 """Seconds a request waits for its reply unless the caller or the runtime says otherwise."""
 
 _YIELD_EVERY = 16
-"""Deliveries that finish without waiting, after which a sender yields to the event loop once."""
+"""Sends or publishes in a row after which the sender yields to the event loop once, so a
+tight loop of deliveries that never wait cannot starve other tasks."""
 
 _MAX_EAGER_DEPTH = 32
-"""Deliveries nested inside each other's first steps run inline up to this depth; deeper ones
-start on a fresh stack (a task, or the mailbox for events), so that long chains of requests or
-ping-pong publishes never reach the interpreter's recursion limit."""
-
-_INFO = logging.INFO
+"""Handlers started eagerly inside each other's first steps, at most. Deeper ones start on
+a fresh stack (a task whose first step waits for the next loop iteration), so that long
+chains of requests or ping-pong publishes never reach the interpreter's recursion limit."""
 
 
-def _waits_on(frame: CallFrame | None, turn: CallFrame | None) -> bool:
-    """Whether the request chain ending in ``frame`` passes through the running ``turn``.
-
-    That is call-chain reentrancy: the agent running ``turn`` is (indirectly) waiting for
-    this request, so it must be let in now or the chain deadlocks.
-    """
-    while frame is not None and frame[FRAME_ACTIVE]:
-        if frame is turn:
+def _waits_on(frame: CallFrame | None, agent_id: AgentId) -> bool:
+    """Whether the call chain ending in ``frame`` passes through a running handler of
+    ``agent_id``. If it does, that handler is (indirectly) waiting for this request, which
+    must be let in now or the chain deadlocks. Frames of handlers that ended stop the walk:
+    a task a handler left behind is not part of its chain any more."""
+    while frame is not None and frame.active:
+        if frame.agent_id == agent_id:
             return True
-        frame = frame[FRAME_PARENT]
+        frame = frame.parent
     return False
 
 
@@ -154,14 +143,15 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         self._default_timeout = default_timeout
         self._factories: dict[str, _FactoryEntry] = {}
         self._instance_classes: dict[str, type] = {}
-        self._activations: dict[AgentId, Activation] = {}
-        self._creating: dict[AgentId, asyncio.Future[Activation]] = {}
+        self._activations: dict[AgentId, Activation] = {}  # agents that exist
+        self._creating: dict[AgentId, Activation] = {}  # agents whose async factory is running
         self._subscription_manager = SubscriptionManager()
         self._serialization_registry = SerializationRegistry()
         self._started = False
-        self._running = False
+        self._running = False  # started, and everything accepted before start() is delivered
+        self._closing = False
         self._pending: deque[Envelope | PendingPublish] = deque()
-        self._outstanding = 0
+        self._outstanding = 0  # deliveries accepted and not finished: what stop_when_idle waits for
         self._idle_event: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._flush_task: asyncio.Task[None] | None = None
@@ -170,14 +160,15 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         self._id_prefix = secrets.token_hex(6)
         self._id_counter = itertools.count(1)
         self._sync_runs = 0
-        self._eager_depth = 0
+        self._depth = 0
 
     # ------------------------------------------------------------------ introspection
 
     @property
     def unprocessed_messages_count(self) -> int:
         """Messages accepted but not yet started (pre-start queue plus all mailboxes)."""
-        return len(self._pending) + sum(len(a.queue) for a in self._activations.values() if a.queue)
+        waiting = itertools.chain(self._activations.values(), self._creating.values())
+        return len(self._pending) + sum(len(a.queue) for a in waiting if a.queue)
 
     @property
     def _instantiated_agents(self) -> dict[AgentId, Agent]:
@@ -196,6 +187,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if loop is None or loop.is_closed():
             loop = self._loop = asyncio.get_running_loop()
         return loop
+
+    def _observed(self) -> bool:
+        return bool(self._intervention_handlers) or self._tracer is not None or event_logger.isEnabledFor(logging.INFO)
 
     # ------------------------------------------------------------------ send (RPC)
 
@@ -217,12 +211,17 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         ``timeout`` (default: the runtime's ``default_timeout``; never later than the
         deadline of the request being handled) expires.
         """
+        # An identity test first: it is cheaper than isinstance, and nearly every caller
+        # passes a plain AgentId.
         if recipient.__class__ is not AgentId and not isinstance(recipient, AgentId):
             raise TypeError(f"recipient must be an AgentId, got {type(recipient).__name__}")
         if recipient.type not in self._factories:
             raise AgentNotFoundError(
                 f"Recipient not found: no agent type {recipient.type!r} is registered with this runtime"
             )
+        if self._closing:
+            raise RuntimeStoppedError(f"Request to {recipient} not sent: the runtime is closing")
+        # The loop is cached at start(); asking asyncio for it costs a C call per request.
         loop = self._loop or self._get_loop()
         if timeout is None:
             timeout = self._default_timeout
@@ -232,8 +231,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         deadline = None if timeout is None or timeout == math.inf else now + timeout
         parent = CURRENT_FRAME.get(None)
         if parent is not None:
-            if parent[FRAME_ACTIVE]:
-                inherited = parent[FRAME_DEADLINE]
+            if parent.active:
+                inherited = parent.deadline
                 if inherited is not None and (deadline is None or inherited < deadline):
                     deadline = inherited
                     if deadline <= now:
@@ -247,9 +246,12 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         ctx = MessageContext(
             sender, None, True, CancellationToken(), message_id if message_id is not None else self._new_message_id()
         )
-        if self._intervention_handlers or self._tracer is not None or event_logger.isEnabledFor(_INFO):
-            return await self._send_observed(message, recipient, ctx, parent, deadline, cancellation_token)
-        return await self._send(message, recipient, ctx, parent, deadline, cancellation_token)
+        try:
+            if self._observed():
+                return await send_observed(self, message, recipient, ctx, parent, deadline, cancellation_token)
+            return await self._send(message, recipient, ctx, parent, deadline, cancellation_token)
+        finally:
+            await self._maybe_yield()
 
     async def _send(
         self,
@@ -262,77 +264,36 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     ) -> Any:
         activation = self._activations.get(recipient)
         if activation is None:
-            activation = await self._activate(recipient)
-        frame: CallFrame = [recipient, deadline, parent, True]
+            activation = self._activation(recipient)
+        frame = CallFrame(recipient, deadline, parent)
         if not self._running:
-            return await self._queue_request(message, ctx, activation, frame, parent_token, pending=True)
-        if activation.busy:
-            if type(message) not in activation.interleaved and not _waits_on(parent, activation.frame):
-                return await self._queue_request(message, ctx, activation, frame, parent_token, pending=False)
-            occupies = False  # reentrant or interleaved: runs beside the current turn
+            return await self._wait_queued(message, ctx, activation, frame, parent_token, pending=True)
+        interleaves = activation.interleaves
+        if interleaves is not None and interleaves(type(message)):
+            kind = BESIDE
+        elif not activation.busy:
+            kind = TURN
+            activation.busy = True
+            activation.holders = 1
+        elif _waits_on(parent, recipient):
+            kind = NESTED
+            activation.holders += 1
         else:
-            occupies = type(message) not in activation.interleaved
-            if occupies:
-                activation.busy = True
-                activation.frame = frame
+            return await self._wait_queued(message, ctx, activation, frame, parent_token, pending=False)
         context = copy_context()
-        coro = (
-            activation.entry(activation.agent, message, ctx)
-            if self._tracer is None
-            else self._traced(activation.agent, message, ctx)
-        )
-        if self._eager_depth >= _MAX_EAGER_DEPTH:
-            # Deep inside nested inline deliveries: start on a fresh stack instead.
-            context.run(CURRENT_FRAME.set, frame)
-            task = self._get_loop().create_task(coro, context=context)
-            self._keep(task)
-        else:
-            self._eager_depth += 1
-            try:
-                yielded = context.run(first_step, coro, frame)
-            except StopIteration as stop:
-                self._eager_depth -= 1
-                frame[FRAME_ACTIVE] = False
-                if occupies:
-                    if activation.queue:  # messages arrived during the turn: hand over to the mailbox
-                        self._get_loop().call_soon(self._drain, activation)
-                    else:
-                        activation.busy = False
-                        activation.frame = None
-                self._sync_runs += 1
-                if self._sync_runs >= _YIELD_EVERY:
-                    self._sync_runs = 0
-                    await asyncio.sleep(0)
-                return stop.value
-            except BaseException:
-                self._eager_depth -= 1
-                frame[FRAME_ACTIVE] = False
-                if occupies:
-                    self._release(activation)
-                raise
-            self._eager_depth -= 1
-            task = self._get_loop().create_task(resume(coro, yielded), context=context)
-            self._keep(task)
+        try:
+            task = self._start(activation, message, ctx, frame, context, kind)
+        except StopIteration as finished:
+            return finished.value
         self._outstanding += 1
         reply: asyncio.Future[Any] = self._get_loop().create_future()
-        task.add_done_callback(partial(self._inline_done, activation, occupies, frame, reply))
-        return await self._await_reply(reply, task, recipient, ctx.cancellation_token, parent_token, deadline)
+        envelope = Envelope(message, ctx, activation, reply, frame, context)
+        envelope.started = True
+        envelope.task = task
+        task.add_done_callback(partial(self._turn_done, activation, frame, kind, reply, message))
+        return await self._await_reply(envelope, reply, parent_token, deadline)
 
-    def _inline_done(
-        self,
-        activation: Activation,
-        occupies: bool,
-        frame: CallFrame,
-        reply: asyncio.Future[Any],
-        task: asyncio.Task[Any],
-    ) -> None:
-        frame[FRAME_ACTIVE] = False
-        if occupies:
-            self._release(activation)
-        transfer(task, reply, activation.agent_id)
-        self._finish_one()
-
-    async def _queue_request(
+    async def _wait_queued(
         self,
         message: Any,
         ctx: MessageContext,
@@ -344,27 +305,32 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     ) -> Any:
         reply: asyncio.Future[Any] = self._get_loop().create_future()
         envelope = Envelope(message, ctx, activation, reply, frame, copy_context())
-        self._outstanding += 1
         if pending:
-            self._pending.append(envelope)
+            self._accept_pending(envelope)
         else:
-            self._mailbox_append(envelope)
-        return await self._await_reply(
-            reply, None, activation.agent_id, ctx.cancellation_token, parent_token, frame[FRAME_DEADLINE]
-        )
+            self._outstanding += 1
+            self._enqueue(activation, envelope)
+        return await self._await_reply(envelope, reply, parent_token, frame.deadline)
 
     async def _await_reply(
         self,
+        envelope: Envelope,
         reply: asyncio.Future[Any],
-        task: asyncio.Task[Any] | None,
-        recipient: AgentId,
-        callee_token: CancellationToken,
         parent_token: CancellationToken | None,
         deadline: float | None,
     ) -> Any:
         """Wait for ``reply`` until the deadline; whatever ends the wait early stops the callee."""
+        reply.add_done_callback(partial(self._reply_done, envelope))
+        return await self._wait_bounded(reply, envelope.recipient, parent_token, deadline)
+
+    async def _wait_bounded(
+        self,
+        reply: asyncio.Future[Any],
+        recipient: AgentId,
+        parent_token: CancellationToken | None,
+        deadline: float | None,
+    ) -> Any:
         loop = self._get_loop()
-        reply.add_done_callback(partial(stop_callee_if_abandoned, callee_token, task))
         timer = None
         if deadline is not None:
             timer = loop.call_at(deadline, expire, reply, recipient, deadline - loop.time())
@@ -380,74 +346,44 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             if on_parent_cancel is not None and parent_token is not None:
                 parent_token._remove_callback(on_parent_cancel)
 
-    async def _send_observed(
-        self,
-        message: Any,
-        recipient: AgentId,
-        ctx: MessageContext,
-        parent: CallFrame | None,
-        deadline: float | None,
-        parent_token: CancellationToken | None,
-    ) -> Any:
-        """The send path when interventions, tracing or the event log are active."""
-        events = event_logger.isEnabledFor(_INFO)
-        if events:
-            self._log_message(message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
-        tracer = self._tracer
-        with runtime_span(tracer, "send", recipient, message) if tracer is not None else NULL_SPAN:
-            for handler in self._intervention_handlers:
-                with runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else NULL_SPAN:
-                    result = await handler.on_send(message, message_context=ctx, recipient=recipient)
-                if is_drop(result):
-                    if events:
-                        event_logger.info(
-                            MessageDroppedEvent(
-                                payload=self._payload(message),
-                                sender=ctx.sender,
-                                receiver=recipient,
-                                kind=MessageKind.DIRECT,
-                            )
-                        )
-                    raise MessageDroppedException(
-                        f"Request to {recipient} dropped by intervention handler {type(handler).__name__}"
-                    )
-                if result is None:
-                    warnings.warn(
-                        f"Intervention handler {type(handler).__name__}.on_send returned None; "
-                        "return the message (or DropMessage) instead",
-                        RuntimeWarning,
-                        stacklevel=2,
-                    )
-                message = result
-            if events:
-                self._log_message(message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.DELIVER)
-            response = await self._send(message, recipient, ctx, parent, deadline, parent_token)
-            if events:
-                self._log_message(response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.SEND)
-            for handler in self._intervention_handlers:
-                result = await handler.on_response(response, sender=recipient, recipient=ctx.sender)
-                if is_drop(result):
-                    if events:
-                        event_logger.info(
-                            MessageDroppedEvent(
-                                payload=self._payload(response),
-                                sender=recipient,
-                                receiver=ctx.sender,
-                                kind=MessageKind.RESPOND,
-                            )
-                        )
-                    raise MessageDroppedException(
-                        f"Response from {recipient} dropped by intervention handler {type(handler).__name__}"
-                    )
-                response = result
-            if events:
-                self._log_message(response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.DELIVER)
-            return response
+    def _reply_done(self, envelope: Envelope, reply: asyncio.Future[Any]) -> None:
+        """The one place an abandoned request (timed out, or its caller cancelled) is stopped:
+        still queued, it leaves the queue and never runs; running, its token and task are
+        cancelled."""
+        if not abandoned(reply):
+            return
+        envelope.ctx.cancellation_token.cancel()
+        if envelope.started:
+            task = envelope.task
+            if task is not None and not task.done():
+                task.cancel()
+            return
+        envelope.started = True  # it never will
+        queue = envelope.activation.queue
+        for waiting in (queue, self._pending):
+            if waiting is not None and envelope in waiting:
+                waiting.remove(envelope)
+                self._finish_one()
+                return
 
-    async def _traced(self, agent: Agent, message: Any, ctx: MessageContext) -> Any:
-        assert self._tracer is not None
-        with runtime_span(self._tracer, "process", agent.id, message):
-            return await agent.on_message(message, ctx)
+    async def _bounded(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        recipient: AgentId,
+        deadline: float | None,
+        token: CancellationToken | None,
+    ) -> Any:
+        """Run ``coro`` (part of a request to ``recipient``) as a task of its own, waited for
+        like a reply: until the request's deadline, or until the caller's token is cancelled."""
+        try:
+            task = start_task(self._get_loop(), coro, copy_context())
+        except StopIteration as finished:
+            return finished.value
+        self._keep(task)
+        reply: asyncio.Future[Any] = self._get_loop().create_future()
+        task.add_done_callback(partial(transfer, reply=reply, recipient=recipient, closing=False))
+        reply.add_done_callback(lambda r: task.cancel() if abandoned(r) and not task.done() else None)
+        return await self._wait_bounded(reply, recipient, token, deadline)
 
     # ------------------------------------------------------------------ publish
 
@@ -467,156 +403,165 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         """
         if not isinstance(topic_id, TopicId):
             raise TypeError(f"topic_id must be a TopicId, got {type(topic_id).__name__}")
+        if self._closing:
+            raise RuntimeStoppedError(f"Message not published to {topic_id}: the runtime is closing")
         token = cancellation_token if cancellation_token is not None else CancellationToken()
         if message_id is None:
             message_id = self._new_message_id()
-        if self._intervention_handlers or self._tracer is not None or event_logger.isEnabledFor(_INFO):
-            await self._publish_observed(message, topic_id, sender, token, message_id)
-            return
-        if not self._running:
-            self._pending.append(PendingPublish(message, topic_id, sender, token, message_id))
-            self._outstanding += 1
-            return
-        await self._publish_now(message, topic_id, sender, token, message_id, False)
-        self._sync_runs += 1
-        if self._sync_runs >= _YIELD_EVERY:
-            self._sync_runs = 0
-            await asyncio.sleep(0)
+        try:
+            if self._observed():
+                await publish_observed(self, message, topic_id, sender, token, message_id)
+            elif not self._running:
+                self._accept_pending(PendingPublish(message, topic_id, sender, token, message_id))
+            else:
+                recipients = self._subscription_manager.recipients(topic_id)
+                self._fan_out(message, topic_id, recipients, sender, token, message_id)
+        finally:
+            await self._maybe_yield()
 
-    async def _publish_observed(
+    async def _publish_to(
         self,
         message: Any,
         topic_id: TopicId,
+        recipients: Sequence[AgentId],
+        *,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken,
+        message_id: str,
+    ) -> None:
+        """Deliver an event to exactly ``recipients`` (agents of this runtime), in causal
+        order, without interventions. For runtimes built on this one (the gRPC worker)."""
+        self._fan_out(message, topic_id, recipients, sender, cancellation_token, message_id)
+
+    def _fan_out(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        recipients: Sequence[AgentId],
         sender: AgentId | None,
         token: CancellationToken,
         message_id: str,
     ) -> None:
-        events = event_logger.isEnabledFor(_INFO)
-        if events:
-            self._log_message(message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
-        tracer = self._tracer
-        with runtime_span(tracer, "publish", topic_id, message) if tracer is not None else NULL_SPAN:
-            if self._intervention_handlers:
-                ctx = MessageContext(sender, topic_id, False, token, message_id)
-                for handler in self._intervention_handlers:
-                    with runtime_span(tracer, "intercept", type(handler).__name__) if tracer is not None else NULL_SPAN:
-                        result = await handler.on_publish(message, message_context=ctx)
-                    if is_drop(result):
-                        if events:
-                            event_logger.info(
-                                MessageDroppedEvent(
-                                    payload=self._payload(message),
-                                    sender=sender,
-                                    receiver=topic_id,
-                                    kind=MessageKind.PUBLISH,
-                                )
-                            )
-                        return
-                    message = result
-            if not self._running:
-                self._pending.append(PendingPublish(message, topic_id, sender, token, message_id))
-                self._outstanding += 1
-                return
-            await self._publish_now(message, topic_id, sender, token, message_id, events)
-
-    async def _publish_now(
-        self,
-        message: Any,
-        topic_id: TopicId,
-        sender: AgentId | None,
-        token: CancellationToken,
-        message_id: str,
-        events: bool,
-    ) -> None:
-        # The fan-out loop is the hottest path of a publish-heavy application: everything
-        # loop-invariant is hoisted, and a delivery to an idle agent whose handler does not
-        # wait costs one dict lookup, one context copy and one coroutine step.
+        """Reserve every idle recipient and queue behind every busy one, then start the
+        reserved handlers: what they publish in reaction then reaches every recipient after
+        ``message`` (causal order)."""
         activations = self._activations
         message_type = type(message)
-        traced = self._tracer is not None
-        too_deep = self._eager_depth >= _MAX_EAGER_DEPTH
-        for recipient in self._subscription_manager.recipients(topic_id):
+        starts: list[tuple[Activation, CallFrame, int]] = []
+        for recipient in recipients:
             if sender is not None and recipient == sender:
                 continue
             activation = activations.get(recipient)
             if activation is None:
                 try:
-                    activation = await self._activate(recipient)
+                    activation = self._activation(recipient)
                 except Exception as e:
                     self._event_failed(recipient, message, e, "could not be created for")
                     continue
-            if events:
-                self._log_message(message, sender, None, MessageKind.PUBLISH, DeliveryStage.DELIVER)
-            ctx = MessageContext(sender, topic_id, False, token, message_id)
-            occupies = message_type not in activation.interleaved
-            frame: CallFrame = [recipient, None, None, True]
-            if occupies and (activation.busy or too_deep):
+            frame = CallFrame(recipient, None, None)
+            interleaves = activation.interleaves
+            if interleaves is not None and interleaves(message_type):
+                starts.append((activation, frame, BESIDE))
+            elif activation.busy:
+                ctx = MessageContext(sender, topic_id, False, token, message_id)
                 self._outstanding += 1
-                self._mailbox_append(Envelope(message, ctx, activation, None, frame, copy_context()))
-                continue
-            if occupies:
+                self._enqueue(activation, Envelope(message, ctx, activation, None, frame, copy_context()))
+            else:
                 activation.busy = True
-                activation.frame = frame
-            context = copy_context()
-            agent = activation.agent
-            coro = activation.entry(agent, message, ctx) if not traced else self._traced(agent, message, ctx)
-            self._eager_depth += 1
+                activation.holders = 1
+                starts.append((activation, frame, TURN))
+        for activation, frame, kind in starts:
+            ctx = MessageContext(sender, topic_id, False, token, message_id)
             try:
-                yielded = context.run(first_step, coro, frame)
+                task = self._start(activation, message, ctx, frame, copy_context(), kind)
             except StopIteration:
-                frame[FRAME_ACTIVE] = False
-                if occupies:
-                    if activation.queue:
-                        self._get_loop().call_soon(self._drain, activation)
-                    else:
-                        activation.busy = False
-                        activation.frame = None
                 continue
-            except BaseException as e:
-                frame[FRAME_ACTIVE] = False
-                if occupies:
-                    self._release(activation)
-                self._event_failed(recipient, message, e)
+            except Exception as e:
+                self._event_failed(activation.agent_id, message, e)
                 continue
-            finally:
-                self._eager_depth -= 1
-            task = self._get_loop().create_task(resume(coro, yielded), context=context)
-            self._keep(task)
+            except asyncio.CancelledError:
+                logger.debug("Event handler of %s was cancelled", activation.agent_id)
+                continue
             self._outstanding += 1
-            task.add_done_callback(partial(self._event_task_done, activation, occupies, frame, message))
+            task.add_done_callback(partial(self._turn_done, activation, frame, kind, None, message))
 
-    def _event_task_done(
-        self, activation: Activation, occupies: bool, frame: CallFrame, message: Any, task: asyncio.Task[Any]
-    ) -> None:
-        frame[FRAME_ACTIVE] = False
-        if occupies:
-            self._release(activation)
-        if task.cancelled():
-            logger.debug("Event handler of %s was cancelled", activation.agent_id)
+    # ------------------------------------------------------------------ turns
+
+    def _start(
+        self,
+        activation: Activation,
+        message: Any,
+        ctx: MessageContext,
+        frame: CallFrame,
+        context: Any,
+        kind: int,
+    ) -> asyncio.Task[Any]:
+        """Start one delivery as its own task (the turn protocol, for send, publish and drain).
+
+        The caller has already reserved the agent for ``kind``. Returns the handler's task
+        if it has to wait; its end must be reported to ``_turn_done``. Raises
+        StopIteration(result) if the handler finished in its first step, or the handler's
+        exception, with the agent already released in both cases.
+        """
+        agent = activation.agent
+        tracer = self._tracer
+        coro = activation.entry(agent, message, ctx) if tracer is None else traced(tracer, agent, message, ctx)
+        context.run(CURRENT_FRAME.set, frame)
+        loop = self._loop or self._get_loop()
+        if self._depth >= _MAX_EAGER_DEPTH:
+            task = start_lazy_task(loop, coro, context)
         else:
-            exc = task.exception()
-            if exc is not None:
-                self._event_failed(activation.agent_id, message, exc)
+            self._depth += 1
+            try:
+                task = start_task(loop, coro, context)
+            except BaseException:
+                frame.active = False
+                if kind != BESIDE:
+                    self._end(activation)
+                raise
+            finally:
+                self._depth -= 1
+        self._keep(task)
+        return task
+
+    def _turn_done(
+        self,
+        activation: Activation,
+        frame: CallFrame,
+        kind: int,
+        reply: asyncio.Future[Any] | None,
+        message: Any,
+        task: asyncio.Task[Any],
+    ) -> None:
+        """A handler that had to wait has ended: release its agent, deliver its outcome."""
+        frame.active = False
+        if kind != BESIDE:
+            self._end(activation)
+        if reply is not None:
+            transfer(task, reply, activation.agent_id, self._closing)
+        elif task.cancelled():
+            logger.debug("Event handler of %s was cancelled", activation.agent_id)
+        elif (exc := task.exception()) is not None:
+            self._event_failed(activation.agent_id, message, exc)
         self._finish_one()
 
-    def _event_failed(
-        self, recipient: AgentId, message: Any, exc: BaseException, what: str = "raised while handling"
-    ) -> None:
-        logger.error("Agent %s %s a published %s", recipient, what, type(message).__name__, exc_info=exc)
-        if event_logger.isEnabledFor(_INFO):
-            event_logger.info(
-                MessageHandlerExceptionEvent(payload=self._payload(message), handling_agent=recipient, exception=exc)
-            )
-        if not self._ignore_unhandled_exceptions and self._background_exception is None:
-            self._background_exception = exc
-            if self._idle_event is not None:
-                self._idle_event.set()
+    def _end(self, activation: Activation) -> None:
+        """A delivery holding the agent (a turn, or a reentrant request inside it) ended."""
+        activation.holders -= 1
+        if activation.holders == 0:
+            self._release(activation)
 
-    # ------------------------------------------------------------------ mailboxes
+    def _release(self, activation: Activation) -> None:
+        """Nothing holds the agent any more: start its next message, or mark it idle."""
+        if activation.draining:
+            return  # the drain loop below decides what runs next
+        if activation.queue:
+            self._get_loop().call_soon(self._drain, activation)
+        else:
+            activation.busy = False
 
-    def _mailbox_append(self, envelope: Envelope) -> None:
-        """Queue a counted envelope; start draining if its agent is idle."""
-        activation = envelope.activation
+    def _enqueue(self, activation: Activation, envelope: Envelope) -> None:
+        """Put a counted envelope in the agent's mailbox; start draining if the agent is idle."""
         queue = activation.queue
         if queue is None:
             queue = activation.queue = deque()
@@ -625,74 +570,63 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             activation.busy = True
             self._get_loop().call_soon(self._drain, activation)
 
-    def _release(self, activation: Activation) -> None:
-        """The current turn of an agent ended: free it, or start its next message."""
-        if activation.queue:
-            self._get_loop().call_soon(self._drain, activation)
-        else:
-            activation.busy = False
-            activation.frame = None
-
     def _drain(self, activation: Activation) -> None:
         """Start an agent's queued messages in order until one has to wait."""
         queue = activation.queue
-        budget = _YIELD_EVERY
-        agent = activation.agent
-        while queue:
-            if budget == 0:
-                self._get_loop().call_soon(self._drain, activation)
+        activation.draining = True
+        try:
+            for _ in range(_YIELD_EVERY):
+                if activation.holders:
+                    return  # a turn is running; its end drains again
+                if not queue:
+                    activation.busy = False
+                    return
+                envelope = queue.popleft()
+                envelope.started = True
+                reply = envelope.reply
+                if reply is not None and reply.done():
+                    self._finish_one()  # timed out or cancelled while queued
+                    continue
+                activation.holders = 1
+                try:
+                    task = self._start(
+                        activation, envelope.message, envelope.ctx, envelope.frame, envelope.context, TURN
+                    )
+                except StopIteration as finished:
+                    if reply is not None:
+                        reply.set_result(finished.value)
+                    self._finish_one()
+                    continue
+                except BaseException as e:
+                    if reply is not None:
+                        set_error(reply, e)
+                    elif isinstance(e, Exception):
+                        self._event_failed(activation.agent_id, envelope.message, e)
+                    self._finish_one()
+                    continue
+                envelope.task = task
+                task.add_done_callback(
+                    partial(self._turn_done, activation, envelope.frame, TURN, reply, envelope.message)
+                )
+                # _turn_done counts this one finished; it was counted when it was queued
                 return
-            budget -= 1
-            envelope = queue.popleft()
-            reply = envelope.reply
-            if reply is not None and reply.done():  # timed out or cancelled while waiting
-                self._finish_one()
-                continue
-            coro = (
-                activation.entry(agent, envelope.message, envelope.ctx)
-                if self._tracer is None
-                else self._traced(agent, envelope.message, envelope.ctx)
-            )
-            activation.frame = envelope.frame
-            self._eager_depth += 1
-            try:
-                yielded = envelope.context.run(first_step, coro, envelope.frame)
-            except StopIteration as stop:
-                self._eager_depth -= 1
-                envelope.frame[FRAME_ACTIVE] = False
-                if reply is not None:
-                    reply.set_result(stop.value)
-                self._finish_one()
-                continue
-            except BaseException as e:
-                self._eager_depth -= 1
-                envelope.frame[FRAME_ACTIVE] = False
-                if reply is not None:
-                    set_error(reply, e)
-                else:
-                    self._event_failed(activation.agent_id, envelope.message, e)
-                self._finish_one()
-                continue
-            self._eager_depth -= 1
-            task = self._get_loop().create_task(resume(coro, yielded), context=envelope.context)
-            self._keep(task)
-            if reply is not None:
-                reply.add_done_callback(partial(cancel_task_if_abandoned, task))
-            task.add_done_callback(partial(self._queued_done, envelope))
-            return
-        activation.busy = False
-        activation.frame = None
+            # Many in a row finished at once: let other tasks run before the next ones.
+            self._get_loop().call_soon(self._drain, activation)
+        finally:
+            activation.draining = False
 
-    def _queued_done(self, envelope: Envelope, task: asyncio.Task[Any]) -> None:
-        envelope.frame[FRAME_ACTIVE] = False
-        if envelope.reply is not None:
-            transfer(task, envelope.reply, envelope.recipient)
-        elif task.cancelled():
-            logger.debug("Event handler of %s was cancelled", envelope.recipient)
-        elif (exc := task.exception()) is not None:
-            self._event_failed(envelope.recipient, envelope.message, exc)
-        self._finish_one()
-        self._drain(envelope.activation)
+    def _event_failed(
+        self, recipient: AgentId, message: Any, exc: BaseException, what: str = "raised while handling"
+    ) -> None:
+        logger.error("Agent %s %s a published %s", recipient, what, type(message).__name__, exc_info=exc)
+        if event_logger.isEnabledFor(logging.INFO):
+            event_logger.info(
+                MessageHandlerExceptionEvent(payload=self._payload(message), handling_agent=recipient, exception=exc)
+            )
+        if not self._ignore_unhandled_exceptions and self._background_exception is None:
+            self._background_exception = exc
+            if self._idle_event is not None:
+                self._idle_event.set()
 
     def _keep(self, task: asyncio.Task[Any]) -> None:
         """Hold a strong reference until the task ends: the event loop only keeps weak ones."""
@@ -704,30 +638,28 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if self._outstanding <= 0 and self._idle_event is not None:
             self._idle_event.set()
 
-    def _fail_stopped(self, envelope: Envelope) -> None:
-        if envelope.reply is not None and not envelope.reply.done():
-            envelope.reply.set_exception(
-                RuntimeStoppedError(f"The runtime stopped before the request to {envelope.recipient} was delivered")
-            )
-        elif envelope.reply is None:
-            logger.warning(
-                "Runtime stopped: dropped an undelivered %s for %s", type(envelope.message).__name__, envelope.recipient
-            )
-        self._finish_one()
+    async def _maybe_yield(self) -> None:
+        self._sync_runs += 1
+        if self._sync_runs >= _YIELD_EVERY:
+            self._sync_runs = 0
+            await asyncio.sleep(0)
+
+    def _accept_pending(self, item: Envelope | PendingPublish) -> None:
+        self._pending.append(item)
+        self._outstanding += 1
 
     # ------------------------------------------------------------------ agents
 
-    async def _get_agent(self, agent_id: AgentId) -> Agent:
-        return (await self._activate(agent_id)).agent
+    def _activation(self, agent_id: AgentId) -> Activation:
+        """The activation for ``agent_id``, made on first use.
 
-    async def _activate(self, agent_id: AgentId) -> Activation:
-        """The live agent for ``agent_id``, created from its factory on first use (once)."""
-        activation = self._activations.get(agent_id)
+        A synchronous factory runs now. An asynchronous one runs in a task of its own,
+        while messages for the agent wait in its mailbox in arrival order; no caller's
+        timeout or cancellation can interrupt it for the others.
+        """
+        activation = self._activations.get(agent_id) or self._creating.get(agent_id)
         if activation is not None:
             return activation
-        creating = self._creating.get(agent_id)
-        if creating is not None:
-            return await asyncio.shield(creating)
         entry = self._factories.get(agent_id.type)
         if entry is None:
             raise AgentNotFoundError(f"Agent type {agent_id.type!r} is not registered with this runtime")
@@ -735,40 +667,80 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             raise AgentNotFoundError(
                 f"Agent type {agent_id.type!r} has only registered instances, and {agent_id} is not one of them"
             )
-        future: asyncio.Future[Activation] | None = None
         try:
             with AgentInstantiationContext.populate_context((self, agent_id)):
                 result = entry.factory()
                 if inspect.isawaitable(result):
-                    # Other first messages for this id wait for this creation instead of repeating it.
-                    future = self._creating[agent_id] = self._get_loop().create_future()
-                    result = await result
-            expected = entry.expected_class
-            if expected is not None and not isinstance(result, expected):
-                raise ValueError(
-                    f"Factory registered using the wrong type: expected {expected.__name__}, "
-                    f"got {type(result).__name__}"
-                )
-            if not callable(getattr(result, "on_message", None)):
-                raise TypeError(
-                    f"Factory for {agent_id.type!r} returned {type(result).__name__}, which is not an Agent"
-                )
-            activation = Activation(agent_id, cast(Agent, result))
-        except BaseException as e:
-            if future is not None:
-                del self._creating[agent_id]
-                set_error(future, e)
-                if not future.cancelled():
-                    future.exception()  # waiters re-raise it; don't report it as never retrieved
-            if event_logger.isEnabledFor(_INFO):
-                event_logger.info(AgentConstructionExceptionEvent(agent_id=agent_id, exception=e))
-            logger.error("Error constructing agent %s", agent_id, exc_info=e)
+                    activation = Activation(agent_id, None)
+                    activation.busy = True
+                    loop = self._get_loop()
+                    activation.created = loop.create_future()
+                    self._creating[agent_id] = activation
+                    self._keep(loop.create_task(self._create(activation, entry, result)))
+                    return activation
+            agent = self._check_agent(agent_id, entry, result)
+        except Exception as e:
+            self._construction_failed(agent_id, e)
             raise
-        self._activations[agent_id] = activation
-        if future is not None:
-            del self._creating[agent_id]
-            future.set_result(activation)
+        activation = self._activations[agent_id] = Activation(agent_id, agent)
         return activation
+
+    async def _create(self, activation: Activation, entry: _FactoryEntry, pending: Awaitable[Any]) -> None:
+        agent_id = activation.agent_id
+        created = activation.created
+        assert created is not None
+        try:
+            agent = self._check_agent(agent_id, entry, await pending)
+        except BaseException as e:
+            del self._creating[agent_id]
+            self._construction_failed(agent_id, e)
+            error: BaseException = e
+            if isinstance(e, asyncio.CancelledError) and self._closing:
+                error = RuntimeStoppedError(f"The runtime closed while {agent_id} was being created")
+            set_error(created, error)
+            if not created.cancelled():
+                created.exception()  # waiters re-raise it; don't report it as never retrieved
+            queue = activation.queue
+            while queue:
+                envelope = queue.popleft()
+                envelope.started = True
+                if envelope.reply is not None:
+                    set_error(envelope.reply, error)
+                else:
+                    self._event_failed(agent_id, envelope.message, error, "could not be created for")
+                self._finish_one()
+            if not isinstance(e, Exception):
+                raise
+            return
+        activation.bind(agent)
+        activation.created = None
+        del self._creating[agent_id]
+        self._activations[agent_id] = activation
+        created.set_result(None)
+        self._release(activation)
+
+    def _check_agent(self, agent_id: AgentId, entry: _FactoryEntry, result: Any) -> Agent:
+        expected = entry.expected_class
+        if expected is not None and not isinstance(result, expected):
+            raise ValueError(
+                f"Factory registered using the wrong type: expected {expected.__name__}, got {type(result).__name__}"
+            )
+        if not callable(getattr(result, "on_message", None)):
+            raise TypeError(f"Factory for {agent_id.type!r} returned {type(result).__name__}, which is not an Agent")
+        return result  # type: ignore[no-any-return]
+
+    def _construction_failed(self, agent_id: AgentId, exc: BaseException) -> None:
+        if event_logger.isEnabledFor(logging.INFO):
+            event_logger.info(AgentConstructionExceptionEvent(agent_id=agent_id, exception=exc))
+        logger.error("Error constructing agent %s", agent_id, exc_info=exc)
+
+    async def _get_agent(self, agent_id: AgentId) -> Agent:
+        activation = self._activations.get(agent_id)
+        if activation is None:
+            activation = self._activation(agent_id)
+        if activation.created is not None:
+            await asyncio.shield(activation.created)
+        return activation.agent
 
     async def register_factory(
         self,
@@ -788,24 +760,32 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         return AgentType(name)
 
     async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
-        """Register an existing agent object as ``agent_id``."""
+        """Register an existing agent object as ``agent_id``. If binding it fails, nothing
+        is registered."""
         if agent_id in self._activations:
             raise ValueError(f"Agent with id {agent_id} already exists.")
         entry = self._factories.get(agent_id.type)
-        if entry is None:
-            self._factories[agent_id.type] = _FactoryEntry(None, None)
-            self._instance_classes[agent_id.type] = type(agent_instance)
-        elif entry.factory is not None:
+        if entry is not None and entry.factory is not None:
             raise ValueError(
                 f"Agent type {agent_id.type!r} is registered with a factory; factories and instances "
                 "cannot be registered to the same type."
             )
-        elif self._instance_classes[agent_id.type] is not type(agent_instance):
+        if entry is not None and self._instance_classes[agent_id.type] is not type(agent_instance):
             raise ValueError(
                 f"Instances of agent type {agent_id.type!r} must be the same object type "
                 f"({self._instance_classes[agent_id.type].__name__})"
             )
-        await agent_instance.bind_id_and_runtime(id=agent_id, runtime=self)
+        if entry is None:
+            check_agent_type(agent_id.type)
+            self._factories[agent_id.type] = _FactoryEntry(None, None)
+            self._instance_classes[agent_id.type] = type(agent_instance)
+        try:
+            await agent_instance.bind_id_and_runtime(id=agent_id, runtime=self)
+        except BaseException:
+            if entry is None:  # the type was registered for this instance only: take it back
+                del self._factories[agent_id.type]
+                del self._instance_classes[agent_id.type]
+            raise
         self._activations[agent_id] = Activation(agent_id, agent_instance)
         return agent_id
 
@@ -852,12 +832,35 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         }
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Load a ``save_state()`` snapshot. Every entry is checked before any is applied;
+        if an agent's own ``load_state`` fails, the agents already loaded get their previous
+        state back, and the error is raised."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a mapping of 'type/key' to agent state, got {type(state).__name__}")
+        entries: list[tuple[AgentId, Mapping[str, Any]]] = []
         for key, agent_state in state.items():
-            agent_id = AgentId.from_str(key)
+            try:
+                agent_id = AgentId.from_str(key)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"load_state: {key!r} is not a valid 'type/key' agent id: {e}") from None
+            if not isinstance(agent_state, Mapping):
+                raise ValueError(f"load_state: the state of {key} must be a mapping, got {type(agent_state).__name__}")
             if agent_id.type not in self._factories:
                 logger.warning("load_state: skipped %s, agent type %r is not registered", key, agent_id.type)
                 continue
-            await (await self._get_agent(agent_id)).load_state(agent_state)
+            entries.append((agent_id, agent_state))
+        agents = [(await self._get_agent(agent_id), agent_state) for agent_id, agent_state in entries]
+        previous = [await agent.save_state() for agent, _ in agents]
+        for done, (agent, agent_state) in enumerate(agents):
+            try:
+                await agent.load_state(agent_state)
+            except BaseException:
+                for (loaded, _), before in zip(agents[: done + 1], previous, strict=False):
+                    try:
+                        await loaded.load_state(before)
+                    except Exception:
+                        logger.exception("load_state: could not restore the previous state of %s", loaded.id)
+                raise
 
     # ------------------------------------------------------------------ subscriptions, serializers
 
@@ -890,26 +893,32 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         """Deliver what was sent before start(), in order, then accept messages directly."""
         try:
             while self._pending and self._started:
-                await self._deliver_pending(self._pending.popleft())
+                self._deliver_pending(self._pending.popleft())
+                await self._maybe_yield()
         finally:
             self._flush_task = None
             if self._started:
                 self._running = True
 
-    async def _deliver_pending(self, item: Envelope | PendingPublish) -> None:
+    def _deliver_pending(self, item: Envelope | PendingPublish) -> None:
         if isinstance(item, Envelope):
-            self._mailbox_append(item)  # stays counted until it has run
+            self._enqueue(item.activation, item)  # stays counted until it has run
             return
         try:
-            await self._publish_now(item.message, item.topic_id, item.sender, item.token, item.message_id, False)
+            recipients = self._subscription_manager.recipients(item.topic_id)
+            self._fan_out(item.message, item.topic_id, recipients, item.sender, item.token, item.message_id)
         finally:
             self._finish_one()
 
     async def process_next(self) -> None:
         """Deliver the oldest message sent while the runtime was not started (for stepping tests)."""
         if self._pending:
-            await self._deliver_pending(self._pending.popleft())
+            self._deliver_pending(self._pending.popleft())
         await asyncio.sleep(0)
+
+    async def _process_next(self) -> None:
+        """``process_next()`` under the name autogen_core's own tests use."""
+        await self.process_next()
 
     async def stop(self) -> None:
         """Stop accepting deliveries; queued requests fail with RuntimeStoppedError.
@@ -925,58 +934,86 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if self._flush_task is not None:
             self._flush_task.cancel()
             self._flush_task = None
-        for activation in list(self._activations.values()):
+        dropped: dict[str, int] = {}
+        for activation in [*self._activations.values(), *self._creating.values()]:
             queue = activation.queue
             while queue:
-                self._fail_stopped(queue.popleft())
+                self._fail_stopped(queue.popleft(), dropped)
         while self._pending:
-            item = self._pending.popleft()
-            if isinstance(item, Envelope):
-                self._fail_stopped(item)
-            else:
-                self._finish_one()
+            self._fail_stopped(self._pending.popleft(), dropped)
+        if dropped:
+            summary = ", ".join(f"{count} {name}" for name, count in sorted(dropped.items()))
+            logger.warning(
+                "Runtime stopped: dropped %d undelivered published messages (%s)", sum(dropped.values()), summary
+            )
+        if self._idle_event is not None:
+            self._idle_event.set()  # stop_when_idle() callers return: there is nothing left to wait for
         exc, self._background_exception = self._background_exception, None
         if exc is not None:
             raise exc
 
+    def _fail_stopped(self, item: Envelope | PendingPublish, dropped: dict[str, int]) -> None:
+        if isinstance(item, Envelope):
+            item.started = True
+            if item.reply is not None:
+                if not item.reply.done():
+                    item.reply.set_exception(
+                        RuntimeStoppedError(f"The runtime stopped before the request to {item.recipient} was delivered")
+                    )
+                self._finish_one()
+                return
+        name = type(item.message).__name__
+        dropped[name] = dropped.get(name, 0) + 1
+        self._finish_one()
+
     async def stop_when_idle(self) -> None:
-        """Wait until no message is queued or being handled, then stop."""
+        """Wait until no message is queued or being handled, then stop.
+
+        Returns without error if the runtime was stopped meanwhile (by an agent, say).
+        Several callers may wait at once; all of them return.
+        """
         if not self._started:
             raise RuntimeError("Runtime is not started")
-        while self._outstanding > 0 and self._background_exception is None:
-            self._idle_event = asyncio.Event()
-            if self._outstanding <= 0:
-                break
+        while self._started and self._outstanding > 0 and self._background_exception is None:
+            if self._idle_event is None or self._idle_event.is_set():
+                self._idle_event = asyncio.Event()
             await self._idle_event.wait()
-        self._idle_event = None
-        await self.stop()
+        if self._started:
+            await self.stop()
 
     async def stop_when(self, condition: Callable[[], bool], check_period: float = 0.05) -> None:
         """Stop once ``condition()`` is true (checked every ``check_period`` seconds)."""
         if not self._started:
             raise RuntimeError("Runtime is not started")
-        while not condition() and self._background_exception is None:
+        while self._started and not condition() and self._background_exception is None:
             await asyncio.sleep(check_period)
-        await self.stop()
+        if self._started:
+            await self.stop()
 
     async def close(self) -> None:
         """Stop if started, cancel handlers still running, then close every agent.
 
-        Errors from closing agents are logged, not raised.
+        While closing, new requests and publishes fail at once with RuntimeStoppedError
+        (so a cancelled handler that sends in ``finally:`` cannot hold close() up), and
+        callers of cancelled handlers get RuntimeStoppedError. Errors from closing agents
+        are logged, not raised.
         """
         if self._started:
             await self.stop()
-        running = [task for task in self._tasks if not task.done()]
-        for task in running:
-            task.cancel()
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
-        for agent_id, activation in list(self._activations.items()):
-            agent = activation.agent
-            try:
-                await agent.close()
-            except Exception:
-                logger.exception("Error closing agent %s", agent_id)
+        self._closing = True
+        try:
+            running = [task for task in self._tasks if not task.done()]
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+            for agent_id, activation in list(self._activations.items()):
+                try:
+                    await activation.agent.close()
+                except Exception:
+                    logger.exception("Error closing agent %s", agent_id)
+        finally:
+            self._closing = False
 
     # ------------------------------------------------------------------ logging helpers
 
@@ -994,20 +1031,6 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             pass
         text = repr(message)
         return text if len(text) <= 2000 else text[:2000] + "..."
-
-    def _log_message(
-        self,
-        message: Any,
-        sender: AgentId | None,
-        receiver: AgentId | TopicId | None,
-        kind: MessageKind,
-        stage: DeliveryStage,
-    ) -> None:
-        event_logger.info(
-            MessageEvent(
-                payload=self._payload(message), sender=sender, receiver=receiver, kind=kind, delivery_stage=stage
-            )
-        )
 
 
 __all__ = ["SingleThreadedAgentRuntime", "DEFAULT_TIMEOUT"]

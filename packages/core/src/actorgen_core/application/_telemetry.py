@@ -46,6 +46,7 @@ _KINDS = {
     "publish": (SpanKind.PRODUCER, "publish"),
     "process": (SpanKind.CONSUMER, "process"),
     "intercept": (SpanKind.CONSUMER, "receive"),
+    "ack": (SpanKind.CONSUMER, "receive"),
 }
 
 

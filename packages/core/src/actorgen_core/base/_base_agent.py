@@ -66,8 +66,9 @@ class BaseAgent(ABC, Agent):
 
     internal_unbound_subscriptions_list: ClassVar[list[UnboundSubscription]] = []
     internal_extra_handles_types: ClassVar[list[tuple[type[Any], list[MessageSerializer[Any]]]]] = []
-    _interleaved_types: ClassVar[frozenset[type[Any]]] = frozenset()
-    """Message types whose handlers opted in to interleaving (they bypass the mailbox)."""
+    _has_interleaved_handlers: ClassVar[bool] = False
+    """True for agent classes with handlers that opted in to interleaving; such a class
+    has ``_interleaves(message_type)`` to say which messages bypass the mailbox."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

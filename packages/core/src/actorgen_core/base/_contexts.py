@@ -19,20 +19,33 @@ if TYPE_CHECKING:
     from ._agent_runtime import AgentRuntime
 
 
-CallFrame = list[Any]
-"""``[agent_id, deadline, parent, active]`` for the handler running in this context.
+class CallFrame:
+    """The handler running in this context, and the chain of handlers waiting on it.
 
-``agent_id`` is the handling agent; ``deadline`` the absolute event-loop time by which its
-request must be answered (None: none); ``parent`` the frame of the handler that is waiting
-on this one (None at the start of a chain); ``active`` is cleared when the handler ends, so
-a task it spawned and left running is recognised as detached. A list, because one is built
-per delivery and a list is the cheapest mutable record Python has.
-"""
+    ``agent_id`` is the handling agent; ``deadline`` the absolute event-loop time by which
+    its request must be answered (None: none); ``parent`` the frame of the handler waiting
+    on this one (None at the start of a chain); ``active`` is cleared when the handler
+    ends, so that a task it started and left running is recognised as detached from the
+    chain. One is built per delivery, hence the slots.
+    """
 
-FRAME_AGENT = 0
-FRAME_DEADLINE = 1
-FRAME_PARENT = 2
-FRAME_ACTIVE = 3
+    __slots__ = ("active", "agent_id", "deadline", "parent")
+
+    def __init__(self, agent_id: AgentId, deadline: float | None, parent: CallFrame | None) -> None:
+        self.agent_id = agent_id
+        self.deadline = deadline
+        self.parent = parent
+        self.active = True
+
+    def live_parent(self) -> CallFrame | None:
+        """``parent`` if that handler is still running, else None."""
+        parent = self.parent
+        return parent if parent is not None and parent.active else None
+
+    def __repr__(self) -> str:
+        state = "active" if self.active else "ended"
+        return f"<CallFrame {self.agent_id} {state} deadline={self.deadline}>"
+
 
 CURRENT_FRAME: ContextVar[CallFrame] = ContextVar("actorgen_call_frame")
 
@@ -49,14 +62,14 @@ class MessageHandlerContext(_StaticContext):
     @contextmanager
     def populate_context(cls, ctx: AgentId) -> Generator[None, Any, None]:
         parent = CURRENT_FRAME.get(None)
-        if parent is not None and not parent[FRAME_ACTIVE]:
+        if parent is not None and not parent.active:
             parent = None
-        frame: CallFrame = [ctx, parent[FRAME_DEADLINE] if parent is not None else None, parent, True]
+        frame = CallFrame(ctx, parent.deadline if parent is not None else None, parent)
         token = CURRENT_FRAME.set(frame)
         try:
             yield
         finally:
-            frame[FRAME_ACTIVE] = False
+            frame.active = False
             CURRENT_FRAME.reset(token)
 
     @classmethod
@@ -64,7 +77,7 @@ class MessageHandlerContext(_StaticContext):
         frame = CURRENT_FRAME.get(None)
         if frame is None:
             raise RuntimeError("MessageHandlerContext.agent_id() called outside of a message handler")
-        return frame[FRAME_AGENT]  # type: ignore[no-any-return]
+        return frame.agent_id
 
 
 class AgentInstantiationContext(_StaticContext):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ._contexts import CURRENT_FRAME, FRAME_AGENT
+from ._contexts import CURRENT_FRAME
 from ._topic import TopicId
 
 
@@ -10,5 +10,5 @@ class DefaultTopicId(TopicId):
     def __init__(self, type: str = "default", source: str | None = None) -> None:
         if source is None:
             frame = CURRENT_FRAME.get(None)
-            source = frame[FRAME_AGENT].key if frame is not None else "default"
+            source = frame.agent_id.key if frame is not None else "default"
         super().__init__(type, source)

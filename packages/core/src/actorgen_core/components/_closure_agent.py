@@ -90,7 +90,9 @@ class ClosureAgent(BaseAgent, ClosureContext):
         if not self._accepts_any and not isinstance(message, self._expected):
             names = ", ".join(t.__name__ for t in self._expected)
             text = f"Closure agent {self.id} expects {names}, got {type(message).__name__}"
-            if self._unknown_type_policy == "error":
+            if self._unknown_type_policy == "error" or (ctx.is_rpc and self._unknown_type_policy == "warn"):
+                # A request the closure does not take fails for its caller, as with any agent
+                # kind; only events are merely warned about ("ignore" runs the closure anyway).
                 raise CantHandleException(text)
             if self._unknown_type_policy == "warn":
                 warnings.warn(text, stacklevel=2)

@@ -222,6 +222,8 @@ class RoutedAgent(BaseAgent):
 
     _handler_map: ClassVar[dict[type, tuple[_Handler[Any, Any, Any], ...]]] = {}
     _mro_cache: ClassVar[dict[type, tuple[_Handler[Any, Any, Any], ...]]] = {}
+    _has_interleaved_handlers: ClassVar[bool] = False
+    _interleave_cache: ClassVar[dict[type, bool]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -231,7 +233,8 @@ class RoutedAgent(BaseAgent):
                 handler_map.setdefault(target, []).append(cast(_Handler[Any, Any, Any], handler))
         cls._handler_map = {t: tuple(hs) for t, hs in handler_map.items()}
         cls._mro_cache = {}
-        cls._interleaved_types = frozenset(t for t, hs in cls._handler_map.items() if all(h.interleave for h in hs))
+        cls._has_interleaved_handlers = any(h.interleave for hs in cls._handler_map.values() for h in hs)
+        cls._interleave_cache = {}
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
@@ -258,6 +261,16 @@ class RoutedAgent(BaseAgent):
             if not found:
                 found = cls._handler_map.get(AnyType, ())
             cls._mro_cache[message_type] = found
+        return found
+
+    @classmethod
+    def _interleaves(cls, message_type: type) -> bool:
+        """Whether a message of this type runs beside the current turn: it does when every
+        handler it would be routed to (by the same lookup as delivery) is interleaved."""
+        found = cls._interleave_cache.get(message_type)
+        if found is None:
+            handlers = cls._handler_map.get(message_type) or cls._handlers_for(message_type)
+            found = cls._interleave_cache[message_type] = bool(handlers) and all(h.interleave for h in handlers)
         return found
 
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:

@@ -1,0 +1,206 @@
+"""The delivery paths taken when someone watches: interventions, tracing, the event log.
+
+The runtime takes these paths only when an intervention handler is registered, a tracer
+is active or the ``actorgen_core.events`` logger listens at INFO; otherwise it never
+builds a span, an event or a payload string. Spans follow autogen_core's set (names
+prefixed ``actorgen``): a request makes ``create`` (around the whole call), ``intercept``
+(per intervention handler), ``send`` (around the delivery), ``process`` (the handler) and
+``ack`` (the response on its way back); a publish makes ``create``, ``intercept``,
+``publish`` (around the fan-out) and one ``process`` per recipient.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.trace import Tracer
+
+from ..base import Agent, AgentId, CancellationToken, MessageContext, TopicId
+from ..base._constants import EVENT_LOGGER_NAME
+from ..base._contexts import CallFrame
+from ..base.exceptions import MessageDroppedException
+from ..logging import DeliveryStage, MessageDroppedEvent, MessageEvent, MessageKind
+from ._delivery import PendingPublish, is_drop
+from ._telemetry import runtime_span
+
+if TYPE_CHECKING:
+    from ._single_threaded_agent_runtime import SingleThreadedAgentRuntime
+
+event_logger = logging.getLogger(EVENT_LOGGER_NAME)
+
+
+@contextmanager
+def _span(
+    tracer: Tracer | None, operation: str, target: AgentId | TopicId | str | None, message: Any = None
+) -> Iterator[None]:
+    if tracer is None:
+        yield
+    else:
+        with runtime_span(tracer, operation, target, message):
+            yield
+
+
+async def traced(tracer: Tracer, agent: Agent, message: Any, ctx: MessageContext) -> Any:
+    """A handler run inside its ``process`` span."""
+    with runtime_span(tracer, "process", agent.id, message):
+        return await agent.on_message(message, ctx)
+
+
+def _log(
+    runtime: SingleThreadedAgentRuntime,
+    message: Any,
+    sender: AgentId | None,
+    receiver: AgentId | TopicId | None,
+    kind: MessageKind,
+    stage: DeliveryStage,
+) -> None:
+    event_logger.info(
+        MessageEvent(
+            payload=runtime._payload(message), sender=sender, receiver=receiver, kind=kind, delivery_stage=stage
+        )
+    )
+
+
+def _warn_none(handler: object, method: str) -> None:
+    warnings.warn(
+        f"Intervention handler {type(handler).__name__}.{method} returned None; "
+        "return the message (or DropMessage) instead",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+async def _intercept_send(
+    runtime: SingleThreadedAgentRuntime, message: Any, ctx: MessageContext, recipient: AgentId
+) -> Any:
+    tracer = runtime._tracer
+    for handler in runtime._intervention_handlers:
+        with _span(tracer, "intercept", type(handler).__name__):
+            result = await handler.on_send(message, message_context=ctx, recipient=recipient)
+        if is_drop(result):
+            if event_logger.isEnabledFor(logging.INFO):
+                event_logger.info(
+                    MessageDroppedEvent(
+                        payload=runtime._payload(message),
+                        sender=ctx.sender,
+                        receiver=recipient,
+                        kind=MessageKind.DIRECT,
+                    )
+                )
+            raise MessageDroppedException(
+                f"Request to {recipient} dropped by intervention handler {type(handler).__name__}"
+            )
+        if result is None:
+            _warn_none(handler, "on_send")
+        message = result
+    return message
+
+
+async def _intercept_response(
+    runtime: SingleThreadedAgentRuntime, response: Any, responder: AgentId, requester: AgentId | None
+) -> Any:
+    tracer = runtime._tracer
+    for handler in runtime._intervention_handlers:
+        with _span(tracer, "intercept", type(handler).__name__):
+            result = await handler.on_response(response, sender=responder, recipient=requester)
+        if is_drop(result):
+            if event_logger.isEnabledFor(logging.INFO):
+                event_logger.info(
+                    MessageDroppedEvent(
+                        payload=runtime._payload(response),
+                        sender=responder,
+                        receiver=requester,
+                        kind=MessageKind.RESPOND,
+                    )
+                )
+            raise MessageDroppedException(
+                f"Response from {responder} dropped by intervention handler {type(handler).__name__}"
+            )
+        if result is None:
+            _warn_none(handler, "on_response")
+        response = result
+    return response
+
+
+async def send_observed(
+    runtime: SingleThreadedAgentRuntime,
+    message: Any,
+    recipient: AgentId,
+    ctx: MessageContext,
+    parent: CallFrame | None,
+    deadline: float | None,
+    parent_token: CancellationToken | None,
+) -> Any:
+    """A request with interventions, spans and/or events. Interventions run as part of the
+    request: its deadline and the caller's token cover them as they cover the handler."""
+    events = event_logger.isEnabledFor(logging.INFO)
+    tracer = runtime._tracer
+    with _span(tracer, "create", recipient, message):
+        if events:
+            _log(runtime, message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
+        if runtime._intervention_handlers:
+            message = await runtime._bounded(
+                _intercept_send(runtime, message, ctx, recipient), recipient, deadline, parent_token
+            )
+        if events:
+            _log(runtime, message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.DELIVER)
+        with _span(tracer, "send", recipient, message):
+            response = await runtime._send(message, recipient, ctx, parent, deadline, parent_token)
+        with _span(tracer, "ack", None):
+            if events:
+                _log(runtime, response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.SEND)
+            if runtime._intervention_handlers:
+                response = await runtime._bounded(
+                    _intercept_response(runtime, response, recipient, ctx.sender), recipient, deadline, parent_token
+                )
+            if events:
+                _log(runtime, response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.DELIVER)
+        return response
+
+
+async def publish_observed(
+    runtime: SingleThreadedAgentRuntime,
+    message: Any,
+    topic_id: TopicId,
+    sender: AgentId | None,
+    token: CancellationToken,
+    message_id: str,
+) -> None:
+    events = event_logger.isEnabledFor(logging.INFO)
+    tracer = runtime._tracer
+    with _span(tracer, "create", topic_id, message):
+        if events:
+            _log(runtime, message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
+        if runtime._intervention_handlers:
+            ctx = MessageContext(sender, topic_id, False, token, message_id)
+            for handler in runtime._intervention_handlers:
+                with _span(tracer, "intercept", type(handler).__name__):
+                    result = await handler.on_publish(message, message_context=ctx)
+                if is_drop(result):
+                    if events:
+                        event_logger.info(
+                            MessageDroppedEvent(
+                                payload=runtime._payload(message),
+                                sender=sender,
+                                receiver=topic_id,
+                                kind=MessageKind.PUBLISH,
+                            )
+                        )
+                    return
+                if result is None:
+                    _warn_none(handler, "on_publish")
+                message = result
+        if not runtime._running:
+            runtime._accept_pending(PendingPublish(message, topic_id, sender, token, message_id))
+            return
+    with _span(tracer, "publish", topic_id, message):
+        recipients = runtime._subscription_manager.recipients(topic_id)
+        if events:
+            for recipient in recipients:
+                if recipient != sender:
+                    _log(runtime, message, sender, None, MessageKind.PUBLISH, DeliveryStage.DELIVER)
+        runtime._fan_out(message, topic_id, recipients, sender, token, message_id)
