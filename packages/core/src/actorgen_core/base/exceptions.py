@@ -45,8 +45,10 @@ class RuntimeStoppedError(UndeliverableException):
     """The runtime was stopped before this request could be delivered or answered."""
 
 
-class AgentNotFoundError(UndeliverableException, LookupError):
+class AgentNotFoundError(UndeliverableException, LookupError, RuntimeError):
     """No agent type is registered under that name (or the type has no instance with that key).
 
-    Both an UndeliverableException and a LookupError, so code written for either catches it.
+    An UndeliverableException, a LookupError (what autogen_core raises for an unknown
+    type) and a RuntimeError (what it raises for an unknown key of an instance-only
+    type), so code written for any of them catches it.
     """

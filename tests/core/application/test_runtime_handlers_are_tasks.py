@@ -1,0 +1,355 @@
+"""A handler is ordinary asyncio code: it runs as its own task, however it was delivered.
+
+Each test runs code that users write inside handlers without thinking about the runtime:
+``asyncio.timeout``, ``TaskGroup``, anyio cancel scopes, httpx, context variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import anyio
+import httpx
+import pytest
+
+from actorgen_core import (
+    AgentId,
+    DefaultTopicId,
+    MessageContext,
+    RoutedAgent,
+    SingleThreadedAgentRuntime,
+    TopicId,
+    TypeSubscription,
+    message_handler,
+)
+
+
+@dataclass
+class Job:
+    seconds: float = 0.0
+    tag: str = ""
+
+
+@dataclass
+class Fan:
+    count: int
+
+
+@dataclass
+class Fetch:
+    url: str
+
+
+class Recorder(RoutedAgent):
+    """Records the task each handler ran in, and answers after an optional sleep."""
+
+    def __init__(self) -> None:
+        super().__init__("records its task")
+        self.tasks: list[asyncio.Task[Any] | None] = []
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> str:
+        self.tasks.append(asyncio.current_task())
+        if message.seconds:
+            await asyncio.sleep(message.seconds)
+        return message.tag
+
+
+class TimesOut(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("uses asyncio.timeout")
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> str:
+        try:
+            async with asyncio.timeout(0.05):
+                await asyncio.sleep(1)
+        except TimeoutError:
+            return "timed out"
+        return "not timed out"
+
+
+async def _started(*agents: tuple[str, type[RoutedAgent]]) -> SingleThreadedAgentRuntime:
+    runtime = SingleThreadedAgentRuntime()
+    for name, cls in agents:
+        await cls.register(runtime, name, cls)
+    runtime.start()
+    return runtime
+
+
+# ---------------------------------------------------------------------------- current task
+
+
+async def test_inline_handler_runs_in_a_task_of_its_own() -> None:
+    runtime = await _started(("rec", Recorder))
+    assert await runtime.send_message(Job(tag="a"), AgentId("rec", "k")) == "a"
+    agent = await runtime.try_get_underlying_agent_instance(AgentId("rec", "k"), Recorder)
+    assert agent.tasks[0] is not None
+    assert agent.tasks[0] is not asyncio.current_task()
+    await runtime.stop_when_idle()
+
+
+async def test_handler_started_from_the_mailbox_runs_in_a_task_of_its_own() -> None:
+    runtime = await _started(("rec", Recorder))
+    target = AgentId("rec", "k")
+    first = asyncio.create_task(runtime.send_message(Job(0.05, "first"), target))
+    await asyncio.sleep(0)
+    assert await runtime.send_message(Job(0, "second"), target) == "second"  # waited behind "first"
+    assert await first == "first"
+    agent = await runtime.try_get_underlying_agent_instance(target, Recorder)
+    assert len(agent.tasks) == 2 and None not in agent.tasks
+    assert agent.tasks[0] is not agent.tasks[1]
+    assert asyncio.current_task() not in agent.tasks and first not in agent.tasks
+    await runtime.stop_when_idle()
+
+
+async def test_event_handler_runs_in_a_task_of_its_own() -> None:
+    runtime = await _started(("rec", Recorder))
+    await runtime.add_subscription(TypeSubscription("jobs", "rec"))
+    await runtime.publish_message(Job(tag="e"), TopicId("jobs", "k"))
+    await runtime.stop_when_idle()
+    agent = await runtime.try_get_underlying_agent_instance(AgentId("rec", "k"), Recorder)
+    assert agent.tasks and agent.tasks[0] is not None and agent.tasks[0] is not asyncio.current_task()
+
+
+@dataclass
+class Bounce:
+    depth: int
+
+
+class Reentrant(RoutedAgent):
+    """A asks B, B asks A back (call-chain reentrancy); records the task of each handler."""
+
+    tasks: ClassVar[list[asyncio.Task[Any] | None]] = []
+
+    def __init__(self) -> None:
+        super().__init__("reentrant")
+
+    @message_handler
+    async def on_bounce(self, message: Bounce, ctx: MessageContext) -> int:
+        type(self).tasks.append(asyncio.current_task())
+        if message.depth == 0:
+            return 0
+        other = AgentId("re", "b" if self.id.key == "a" else "a")
+        return 1 + await self.send_message(Bounce(message.depth - 1), other)
+
+
+async def test_reentrant_handler_runs_in_a_task_of_its_own() -> None:
+    Reentrant.tasks = []
+    runtime = await _started(("re", Reentrant))
+    assert await runtime.send_message(Bounce(2), AgentId("re", "a")) == 2  # a -> b -> a
+    assert len(Reentrant.tasks) == 3 and None not in Reentrant.tasks
+    assert len(set(map(id, Reentrant.tasks))) == 3
+    await runtime.stop_when_idle()
+
+
+# ---------------------------------------------------------------------------- asyncio.timeout
+
+
+async def test_asyncio_timeout_in_an_inline_handler_times_out_the_handler_not_the_caller() -> None:
+    runtime = await _started(("to", TimesOut))
+    assert await runtime.send_message(Job(), AgentId("to", "k")) == "timed out"
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+    await runtime.stop_when_idle()
+
+
+async def test_asyncio_timeout_in_a_handler_started_from_the_mailbox() -> None:
+    runtime = await _started(("to", TimesOut))
+    target = AgentId("to", "k")
+    results = await asyncio.gather(*(runtime.send_message(Job(), target) for _ in range(3)))
+    assert results == ["timed out"] * 3
+    await runtime.stop_when_idle()
+
+
+async def test_asyncio_timeout_in_an_event_handler_does_not_cancel_the_publisher() -> None:
+    results: list[str] = []
+
+    class EventTimesOut(RoutedAgent):
+        def __init__(self) -> None:
+            super().__init__("event with a timeout")
+
+        @message_handler
+        async def on_job(self, message: Job, ctx: MessageContext) -> None:
+            try:
+                async with asyncio.timeout(0.02):
+                    await asyncio.sleep(1)
+            except TimeoutError:
+                results.append("timed out")
+
+    runtime = await _started(("ev", EventTimesOut))
+    await runtime.add_subscription(TypeSubscription("jobs", "ev"))
+    for key in ("a", "b"):
+        await runtime.publish_message(Job(), TopicId("jobs", key))
+    await asyncio.sleep(0.1)  # the publisher would be cancelled here if the timeout hit it
+    await runtime.stop_when_idle()
+    assert results == ["timed out", "timed out"]
+
+
+# ---------------------------------------------------------------------------- TaskGroup
+
+
+class Orchestrator(RoutedAgent):
+    """Fans out with a TaskGroup; several requests go to the same (busy) worker."""
+
+    def __init__(self) -> None:
+        super().__init__("fans out")
+
+    @message_handler
+    async def on_fan(self, message: Fan, ctx: MessageContext) -> list[str]:
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(self.send_message(Job(0.01, f"t{i}"), AgentId("rec", str(i % 2))))
+                for i in range(message.count)
+            ]
+        return [task.result() for task in tasks]
+
+
+async def test_task_group_fan_out_with_queued_requests() -> None:
+    runtime = await _started(("orch", Orchestrator), ("rec", Recorder))
+    assert await runtime.send_message(Fan(6), AgentId("orch", "k")) == [f"t{i}" for i in range(6)]
+    await runtime.stop_when_idle()
+
+
+class Failing(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("fails")
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> str:
+        await asyncio.sleep(message.seconds)
+        raise ValueError(f"bad {message.tag}")
+
+
+class CatchesGroupErrors(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("catches child errors")
+
+    @message_handler
+    async def on_fan(self, message: Fan, ctx: MessageContext) -> str:
+        caught: list[str] = []
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self.send_message(Job(0.01, "x"), AgentId("fail", "1")))
+                group.create_task(asyncio.sleep(5))  # cancelled by the group when the sibling fails
+        except* ValueError as errors:
+            caught.extend(str(e) for e in errors.exceptions)
+        return "caught " + ", ".join(caught) if caught else "no error"
+
+
+async def test_task_group_reports_child_errors_to_the_handler() -> None:
+    runtime = await _started(("catch", CatchesGroupErrors), ("fail", Failing))
+    async with asyncio.timeout(2):
+        assert await runtime.send_message(Fan(0), AgentId("catch", "k")) == "caught bad x"
+    await runtime.stop_when_idle()
+
+
+# ---------------------------------------------------------------------------- anyio and httpx
+
+
+class UsesAnyio(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("anyio cancel scopes and task groups")
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> str:
+        with anyio.move_on_after(0.02) as scope:
+            await anyio.sleep(1)
+        seen: list[int] = []
+
+        async def child(n: int) -> None:
+            await anyio.sleep(0.001 * n)
+            seen.append(n)
+
+        async with anyio.create_task_group() as group:
+            for n in range(3):
+                group.start_soon(child, n)
+        return f"cancelled={scope.cancelled_caught} children={sorted(seen)}"
+
+
+async def test_anyio_cancel_scope_and_task_group_in_handlers() -> None:
+    runtime = await _started(("any", UsesAnyio))
+    target = AgentId("any", "k")
+    results = await asyncio.gather(*(runtime.send_message(Job(), target) for _ in range(2)))  # inline + mailbox
+    assert results == ["cancelled=True children=[0, 1, 2]"] * 2
+    await runtime.stop_when_idle()
+
+
+class _Hello(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = f"hello {self.path}".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def http_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+class Fetcher(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("calls an HTTP service with httpx")
+
+    @message_handler
+    async def on_fetch(self, message: Fetch, ctx: MessageContext) -> str:
+        async with asyncio.timeout(5), httpx.AsyncClient() as client:
+            response = await client.get(message.url)
+            return response.text
+
+
+async def test_httpx_in_handlers(http_server: str) -> None:
+    runtime = await _started(("fetch", Fetcher))
+    target = AgentId("fetch", "k")
+    urls = [f"{http_server}/{i}" for i in range(3)]
+    results = await asyncio.gather(*(runtime.send_message(Fetch(u), target) for u in urls))
+    assert results == [f"hello /{i}" for i in range(3)]
+    await runtime.stop_when_idle()
+
+
+# ---------------------------------------------------------------------------- context variables
+
+request_user: contextvars.ContextVar[str] = contextvars.ContextVar("request_user", default="nobody")
+
+
+class SetsContext(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("sets a context variable")
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> str:
+        seen = request_user.get()
+        request_user.set(f"changed by handler {message.tag}")
+        if message.seconds:
+            await asyncio.sleep(message.seconds)
+        return seen
+
+
+async def test_handler_sees_the_senders_context_and_its_changes_do_not_leak_back() -> None:
+    runtime = await _started(("ctx", SetsContext))
+    request_user.set("alice")
+    assert await runtime.send_message(Job(tag="1"), AgentId("ctx", "k")) == "alice"
+    assert request_user.get() == "alice"
+    assert await runtime.send_message(Job(0.01, "2"), AgentId("ctx", "k")) == "alice"
+    assert request_user.get() == "alice"
+    await runtime.publish_message(Job(tag="3"), DefaultTopicId())
+    assert request_user.get() == "alice"
+    await runtime.stop_when_idle()
