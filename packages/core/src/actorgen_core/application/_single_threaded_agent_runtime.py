@@ -281,10 +281,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         else:
             return await self._wait_queued(message, ctx, activation, frame, parent_token, pending=False)
         context = copy_context()
-        try:
-            task = self._start(activation, message, ctx, frame, context, kind)
-        except StopIteration as finished:
-            return finished.value
+        task, result = self._start(activation, message, ctx, frame, context, kind)
+        if task is None:
+            return result
         self._outstanding += 1
         reply: asyncio.Future[Any] = self._get_loop().create_future()
         envelope = Envelope(message, ctx, activation, reply, frame, context)
@@ -375,10 +374,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     ) -> Any:
         """Run ``coro`` (part of a request to ``recipient``) as a task of its own, waited for
         like a reply: until the request's deadline, or until the caller's token is cancelled."""
-        try:
-            task = start_task(self._get_loop(), coro, copy_context())
-        except StopIteration as finished:
-            return finished.value
+        task, result = start_task(self._get_loop(), coro, copy_context(), None)
+        if task is None:
+            return result
         self._keep(task)
         reply: asyncio.Future[Any] = self._get_loop().create_future()
         task.add_done_callback(partial(transfer, reply=reply, recipient=recipient, closing=False))
@@ -473,14 +471,14 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         for activation, frame, kind in starts:
             ctx = MessageContext(sender, topic_id, False, token, message_id)
             try:
-                task = self._start(activation, message, ctx, frame, copy_context(), kind)
-            except StopIteration:
-                continue
+                task, _ = self._start(activation, message, ctx, frame, copy_context(), kind)
             except Exception as e:
                 self._event_failed(activation.agent_id, message, e)
                 continue
             except asyncio.CancelledError:
                 logger.debug("Event handler of %s was cancelled", activation.agent_id)
+                continue
+            if task is None:
                 continue
             self._outstanding += 1
             task.add_done_callback(partial(self._turn_done, activation, frame, kind, None, message))
@@ -495,34 +493,39 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         frame: CallFrame,
         context: Any,
         kind: int,
-    ) -> asyncio.Task[Any]:
+    ) -> tuple[asyncio.Task[Any] | None, Any]:
         """Start one delivery as its own task (the turn protocol, for send, publish and drain).
 
-        The caller has already reserved the agent for ``kind``. Returns the handler's task
-        if it has to wait; its end must be reported to ``_turn_done``. Raises
-        StopIteration(result) if the handler finished in its first step, or the handler's
-        exception, with the agent already released in both cases.
+        The caller has already reserved the agent for ``kind``. Returns ``(task, None)`` if
+        the handler has to wait (its end must be reported to ``_turn_done``), or
+        ``(None, result)`` if it finished in its first step; raises the handler's exception
+        if it raised there. In both of the latter cases the agent is already released.
         """
         agent = activation.agent
         tracer = self._tracer
         coro = activation.entry(agent, message, ctx) if tracer is None else traced(tracer, agent, message, ctx)
-        context.run(CURRENT_FRAME.set, frame)
         loop = self._loop or self._get_loop()
         if self._depth >= _MAX_EAGER_DEPTH:
-            task = start_lazy_task(loop, coro, context)
-        else:
-            self._depth += 1
-            try:
-                task = start_task(loop, coro, context)
-            except BaseException:
-                frame.active = False
-                if kind != BESIDE:
-                    self._end(activation)
-                raise
-            finally:
-                self._depth -= 1
+            lazy = start_lazy_task(loop, coro, context, frame)
+            self._keep(lazy)
+            return lazy, None
+        self._depth += 1
+        try:
+            task, result = start_task(loop, coro, context, frame)
+        except BaseException:
+            frame.active = False
+            if kind != BESIDE:
+                self._end(activation)
+            raise
+        finally:
+            self._depth -= 1
+        if task is None:  # finished in its first step
+            frame.active = False
+            if kind != BESIDE:
+                self._end(activation)
+            return None, result
         self._keep(task)
-        return task
+        return task, None
 
     def _turn_done(
         self,
@@ -589,19 +592,19 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                     continue
                 activation.holders = 1
                 try:
-                    task = self._start(
+                    task, result = self._start(
                         activation, envelope.message, envelope.ctx, envelope.frame, envelope.context, TURN
                     )
-                except StopIteration as finished:
-                    if reply is not None:
-                        reply.set_result(finished.value)
-                    self._finish_one()
-                    continue
                 except BaseException as e:
                     if reply is not None:
                         set_error(reply, e)
                     elif isinstance(e, Exception):
                         self._event_failed(activation.agent_id, envelope.message, e)
+                    self._finish_one()
+                    continue
+                if task is None:
+                    if reply is not None:
+                        reply.set_result(result)
                     self._finish_one()
                     continue
                 envelope.task = task
