@@ -1,5 +1,8 @@
-"""The component layer: agent kinds built on the base layer, and the AI components
-(models, tools, model contexts, memory, code execution) that agents use."""
+"""The agent kinds built on the base layer: RoutedAgent and its handler decorators, ClosureAgent, AgentProxy.
+
+The name follows autogen_core, whose ``components`` package held these (and, once, the AI
+components, which now live in their own public packages: ``models``, ``tools``, ...).
+"""
 
 from ._agent_proxy import AgentProxy
 from ._closure_agent import ClosureAgent, ClosureContext
