@@ -369,7 +369,8 @@ def test_unknown_payload_is_a_plain_record() -> None:
 
 
 def test_has_nested_base_model() -> None:
-    assert has_nested_base_model(Outer) is False  # string annotations: only real types are seen
+    assert has_nested_base_model(Outer) is True  # string annotations are resolved: `model: Model | None`
+    assert has_nested_base_model(Inner) is False
 
     real = dataclasses.make_dataclass("HasModel", [("m", Model)])
     in_list = dataclasses.make_dataclass("HasModels", [("ms", list[Model])])
@@ -378,6 +379,30 @@ def test_has_nested_base_model() -> None:
     assert has_nested_base_model(in_list)
     assert not has_nested_base_model(plain)
     assert not has_nested_base_model(Model)
+
+
+def test_has_nested_base_model_looks_at_every_depth() -> None:
+    # autogen_core finds a model in a list of lists; so must we (issue 7, item 2).
+    list_of_lists = dataclasses.make_dataclass("Grid", [("rows", list[list[Model]])])
+    in_dict_of_optionals = dataclasses.make_dataclass("Index", [("by_key", dict[str, Model | None])])
+    in_tuple = dataclasses.make_dataclass("Pair", [("pair", tuple[int, list[Model]])])
+    via_dataclass = dataclasses.make_dataclass("Wrapper", [("grid", list[list_of_lists])])  # type: ignore[valid-type]
+    no_model_deep = dataclasses.make_dataclass("Deep", [("rows", list[list[dict[str, Inner]]])])
+    assert has_nested_base_model(list_of_lists)
+    assert has_nested_base_model(in_dict_of_optionals)
+    assert has_nested_base_model(in_tuple)
+    assert has_nested_base_model(via_dataclass)
+    assert not has_nested_base_model(no_model_deep)
+
+
+@dataclass
+class TreeNode:
+    label: str
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def test_has_nested_base_model_terminates_on_self_reference() -> None:
+    assert has_nested_base_model(TreeNode) is False
 
 
 # ---------------------------------------------------------------------------- no pickle, ever

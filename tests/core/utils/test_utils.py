@@ -176,3 +176,59 @@ def test_any_of_with_constrained_array_and_formats() -> None:
 def test_conversion_errors(schema: dict[str, Any], error: type[SchemaConversionError]) -> None:
     with pytest.raises(error):
         schema_to_pydantic_model(schema)
+
+
+EMPLOYEE_SCHEMA: dict[str, Any] = {
+    "$defs": {
+        "Employee": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "manager": {"$ref": "#/$defs/Employee"}},
+            "required": ["name"],
+        }
+    },
+    "$ref": "#/$defs/Employee",
+}
+
+
+def test_a_root_that_refers_to_its_own_definition_is_the_recursive_model() -> None:
+    # The schema pydantic emits for a self-referencing model (issue 7, item 1): it used to give
+    # a model with no fields, which accepted anything.
+    employee = schema_to_pydantic_model(EMPLOYEE_SCHEMA, "Employee")
+    assert set(employee.model_fields) == {"name", "manager"}
+    boss = employee.model_validate({"name": "ada", "manager": {"name": "grace", "manager": {"name": "joan"}}})
+    assert boss.manager.manager.name == "joan"  # type: ignore[attr-defined]
+    assert boss.manager.manager.manager is None  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError):
+        employee.model_validate({"name": "ada", "manager": {"manager": None}})  # the manager has no name
+    with pytest.raises(ValidationError):
+        employee.model_validate({"manager": {"name": "grace"}})
+
+
+def test_pydantic_schema_of_a_recursive_model_round_trips() -> None:
+    class Employee(BaseModel):
+        name: str
+        manager: "Employee | None" = None
+
+    rebuilt = schema_to_pydantic_model(Employee.model_json_schema(), "Employee")
+    data = {"name": "a", "manager": {"name": "b", "manager": None}}
+    assert rebuilt.model_validate(data).model_dump() == Employee.model_validate(data).model_dump()
+
+
+def test_a_ref_to_the_root_itself() -> None:
+    node = schema_to_pydantic_model(
+        {
+            "type": "object",
+            "properties": {"label": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#"}}},
+            "required": ["label"],
+        },
+        "Node",
+    )
+    tree = node.model_validate({"label": "root", "children": [{"label": "leaf", "children": []}]})
+    assert tree.children[0].label == "leaf"  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError):
+        node.model_validate({"label": "root", "children": [{"children": []}]})
+
+
+def test_a_root_ref_to_a_non_object_is_refused() -> None:
+    with pytest.raises(UnsupportedKeywordError):
+        schema_to_pydantic_model({"$defs": {"N": {"type": "integer"}}, "$ref": "#/$defs/N"})

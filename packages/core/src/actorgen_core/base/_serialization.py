@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, cast
@@ -75,17 +76,32 @@ def type_name_of(cls_or_obj: Any) -> str:
 
 
 def has_nested_base_model(cls: type[Any]) -> bool:
-    """True when a dataclass has (possibly nested) pydantic model fields."""
-    if not dataclasses.is_dataclass(cls):
+    """True when a dataclass holds a pydantic model anywhere in its fields' types.
+
+    Looks through generic arguments at any depth (``list[list[Model]]``, ``dict[str, Model | None]``)
+    and into nested dataclasses; string annotations are resolved where they can be.
+    """
+    return dataclasses.is_dataclass(cls) and _mentions_base_model(cls, set())
+
+
+def _mentions_base_model(t: Any, seen: set[int]) -> bool:
+    if id(t) in seen:  # a self-referencing dataclass, or a type reached twice
         return False
-    for f in dataclasses.fields(cls):
-        t = f.type
-        if isinstance(t, type) and issubclass(t, BaseModel):
+    seen.add(id(t))
+    if isinstance(t, type):
+        if issubclass(t, BaseModel):
             return True
-        for arg in getattr(t, "__args__", ()) or ():
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                return True
-    return False
+        if dataclasses.is_dataclass(t):
+            return any(_mentions_base_model(field_type, seen) for field_type in _field_types(t))
+    return any(_mentions_base_model(arg, seen) for arg in typing.get_args(t))
+
+
+def _field_types(cls: type[Any]) -> list[Any]:
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation that names something not importable here: use what is there
+        hints = {}
+    return [hints.get(f.name, f.type) for f in dataclasses.fields(cls)]
 
 
 class DataclassJsonMessageSerializer(MessageSerializer[T]):

@@ -120,15 +120,28 @@ class _JSONSchemaToPydantic:
         self._models: dict[str, Any] = {}
         self._building: set[str] = set()
         self._recursive = False
+        self._root_name = ""
 
     def json_schema_to_pydantic(
         self, schema: dict[str, Any], model_name: str = "GeneratedModel", root_schema: dict[str, Any] | None = None
     ) -> type[BaseModel]:
         self._root = root_schema if root_schema is not None else schema
+        self._root_name = model_name
         self._models = {}
         self._building = set()
         self._recursive = False
-        model = self._object_model(model_name, self._merge_all_of(schema))
+        if "$ref" in schema and not self._is_object_with_properties(schema):
+            # The root only names one of its definitions (`{"$defs": {...}, "$ref": "#/$defs/X"}`,
+            # what pydantic emits for a self-referencing model): the model is that definition.
+            model = self._ref_type(schema["$ref"])
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                raise UnsupportedKeywordError(f"The root $ref {schema['$ref']!r} does not name an object schema")
+        else:
+            # Registered while it is built, so that a `"$ref": "#"` inside it is a forward reference.
+            self._building.add(model_name)
+            model = self._object_model(model_name, self._merge_all_of(schema))
+            self._building.discard(model_name)
+            self._models[model_name] = model
         if self._recursive:
             namespace: dict[str, type[BaseModel]] = {
                 name: m for name, m in self._models.items() if isinstance(m, type) and issubclass(m, BaseModel)
@@ -141,6 +154,8 @@ class _JSONSchemaToPydantic:
     # -- references
 
     def _resolve_ref(self, ref: str) -> dict[str, Any]:
+        if ref == "#":
+            return self._root
         if not ref.startswith("#/"):
             raise ReferenceNotFoundError(f"Only local references are supported, got {ref!r}")
         node: Any = self._root
@@ -154,7 +169,7 @@ class _JSONSchemaToPydantic:
         return node
 
     def _ref_type(self, ref: str) -> Any:
-        name = ref.rsplit("/", 1)[-1]
+        name = self._root_name if ref == "#" else ref.rsplit("/", 1)[-1]
         target = self._resolve_ref(ref)
         if not self._is_object_with_properties(target):
             return self._annotation(target, name, name)
