@@ -116,6 +116,16 @@ def test_dataclass_serializer_round_trip() -> None:
     assert serializer.deserialize(payload) == Simple("hello")
 
 
+def test_json_bytes_are_autogen_cores() -> None:
+    # Cross-language peers and stored payloads compare bytes (issue 7, item 6): dataclasses
+    # as json.dumps(asdict(...)) writes them, pydantic models compact as model_dump_json.
+    assert DataclassJsonMessageSerializer(Simple).serialize(Simple("hello")) == b'{"message": "hello"}'
+    assert DataclassJsonMessageSerializer(Simple).serialize(Simple("h\u00e9")) == b'{"message": "h\\u00e9"}'
+    inner = Inner(x=1, label="l")
+    assert DataclassJsonMessageSerializer(Inner).serialize(inner) == json.dumps(dataclasses.asdict(inner)).encode()
+    assert PydanticJsonMessageSerializer(Model).serialize(Model(name="a", values=[1])) == b'{"name":"a","values":[1]}'
+
+
 def test_dataclass_serializer_reads_autogen_formatted_json() -> None:
     # autogen writes json.dumps(asdict(msg)), with spaces after separators.
     assert DataclassJsonMessageSerializer(Simple).deserialize(b'{"message": "hello"}') == Simple("hello")

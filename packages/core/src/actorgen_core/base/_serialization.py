@@ -7,6 +7,7 @@ protobuf for protobuf messages. Nothing is pickled, ever.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import typing
 from collections.abc import Sequence
@@ -128,7 +129,11 @@ class DataclassJsonMessageSerializer(MessageSerializer[T]):
         return self._adapter.validate_json(payload)
 
     def serialize(self, message: T) -> bytes:
-        return self._adapter.dump_json(message)
+        # Byte for byte what autogen_core writes, json.dumps(asdict(message)): ", " and ": "
+        # separators, non-ASCII escaped. Peers in other languages and stored payloads compare
+        # bytes. pydantic's dump_json is compact and ~2 us faster for a small message (~12 us
+        # for one with a 50-item list); docs/migrating-from-autogen.md has the measurement.
+        return json.dumps(self._adapter.dump_python(message, mode="json")).encode()
 
 
 class PydanticJsonMessageSerializer(MessageSerializer[T]):
@@ -151,6 +156,7 @@ class PydanticJsonMessageSerializer(MessageSerializer[T]):
         return cast(T, cast(type[BaseModel], self.cls).model_validate_json(payload))
 
     def serialize(self, message: T) -> bytes:
+        # Compact, as autogen_core writes pydantic models (model_dump_json).
         return cast(BaseModel, message).model_dump_json().encode()
 
 
