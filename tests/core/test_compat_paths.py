@@ -59,7 +59,7 @@ PROMISED: dict[str, list[str]] = {
     "_constants": ["ROOT_LOGGER_NAME", "EVENT_LOGGER_NAME", "TRACE_LOGGER_NAME"],
     "_type_helpers": ["AnyType", "get_types", "is_union", "is_optional"],
     "_telemetry": ["trace_create_agent_span", "trace_invoke_agent_span", "trace_tool_span"],
-    "_function_utils": ["get_function_schema", "get_typed_signature", "args_base_model_from_signature"],
+    "_function_utils": ["get_function_schema", "get_typed_signature", "get_parameters", "type2description"],
     "_runtime_impl_helpers": ["SubscriptionManager"],
     # real modules, laid out as autogen_core lays them out
     "models._model_client": ["ChatCompletionClient", "ModelFamily", "ModelInfo"],
