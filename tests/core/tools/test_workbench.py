@@ -231,16 +231,67 @@ async def test_stream_applies_overrides() -> None:
     assert items[-1] == ToolResult(name="count_up", result=[TextResultContent(content="done 1")])
 
 
-async def test_stream_stops_when_cancelled() -> None:
+async def test_stream_ends_with_an_error_result_when_cancelled() -> None:
+    # As autogen_core: the consumer's loop ends normally, with the items so far and an error
+    # result, instead of a CancelledError raised into it (issue 7, item 7).
     token = CancellationToken()
     workbench = StaticStreamWorkbench([StepTool()])
     received: list[Any] = []
+    async for item in workbench.call_tool_stream("steps", {"n": 100}, token):
+        received.append(item)
+        if len(received) == 2:
+            token.cancel()
+    *items, last = received
+    assert items == [0, 1, 2]  # the item held back when the token was cancelled is delivered too
+    assert isinstance(last, ToolResult) and last.is_error
+    assert last.to_text() == "Tool call 'steps' was cancelled"
+
+
+class BlockingStepTool(StepTool):
+    """Yields one item, then waits until cancelled."""
+
+    waiting: asyncio.Event
+
+    async def run_stream(self, args: Steps, cancellation_token: CancellationToken) -> AsyncGenerator[int | str, None]:
+        yield 0
+        yield 1
+        self.waiting.set()
+        await asyncio.sleep(30)
+        yield "never"
+
+
+async def test_cancelling_while_the_tool_waits_interrupts_it() -> None:
+    tool = BlockingStepTool()
+    tool.waiting = asyncio.Event()
+    token = CancellationToken()
+    workbench = StaticStreamWorkbench([tool])
+
+    async def cancel_when_waiting() -> None:
+        await tool.waiting.wait()
+        token.cancel()
+
+    canceller = asyncio.create_task(cancel_when_waiting())
+    async with asyncio.timeout(5):
+        items = await collect(workbench.call_tool_stream("steps", {"n": 1}, token))
+    await canceller
+    assert items[:2] == [0, 1]
+    assert isinstance(items[2], ToolResult) and items[2].is_error and "cancelled" in items[2].to_text()
+    assert len(items) == 3
+    # The interruption was taken back: this task is not left with a pending cancellation.
+    current = asyncio.current_task()
+    assert current is not None and current.cancelling() == 0
+    await asyncio.sleep(0)
+
+
+async def test_cancelling_the_consumer_task_still_cancels_it() -> None:
+    tool = BlockingStepTool()
+    tool.waiting = asyncio.Event()
+    workbench = StaticStreamWorkbench([tool])
+    consumer = asyncio.create_task(collect(workbench.call_tool_stream("steps", {"n": 1}, CancellationToken())))
+    await tool.waiting.wait()
+    consumer.cancel()
     with pytest.raises(asyncio.CancelledError):
-        async for item in workbench.call_tool_stream("steps", {"n": 100}, token):
-            received.append(item)
-            if len(received) == 2:
-                token.cancel()
-    assert 2 <= len(received) < 5
+        await consumer
 
 
 async def test_stream_tool_must_end_with_return_type() -> None:

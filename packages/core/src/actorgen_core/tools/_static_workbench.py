@@ -144,6 +144,10 @@ class StaticWorkbench(Workbench, Component[StaticWorkbenchConfig]):
         return cls(tools=tools, tool_overrides=config.tool_overrides)
 
 
+class _Cancelled(Exception):
+    """The token was cancelled while a tool streamed; reported as the stream's error result."""
+
+
 class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
     """A StaticWorkbench that can also stream the intermediate items of stream tools."""
 
@@ -158,7 +162,9 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
     ) -> AsyncGenerator[Any | ToolResult, None]:
         """Yield a stream tool's intermediate items, then a ToolResult made from its last item.
 
-        A tool that does not stream yields just its ToolResult.
+        A tool that does not stream yields just its ToolResult. If the tool fails, or the token
+        is cancelled, the stream ends with the items so far and an error ToolResult; the
+        consumer's loop never sees the exception.
         """
         tool = self._find_tool(name)
         if tool is None:
@@ -170,20 +176,51 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
         token = cancellation_token or CancellationToken()
         previous: Any = None
         have_previous = False
+        # The stream is iterated in this task (not step by step in new tasks) so that the tool's
+        # span context is entered and left in the same context. So a cancellation that arrives
+        # while the tool is working interrupts this task, only while it waits on the tool (never
+        # while the consumer's loop body runs), and is turned back into an error result.
+        task = asyncio.current_task()
+        waiting_on_tool = False
+        interrupted = False
+
+        def interrupt() -> None:
+            nonlocal interrupted
+            if waiting_on_tool and task is not None and not interrupted:
+                interrupted = True
+                task.cancel()
+
+        stream = tool.run_json_stream(arguments or {}, token, call_id=call_id)
+        token.add_callback(interrupt)
         try:
-            # Iterated in this task (not step by step in new tasks) so that the tool's span context
-            # is entered and left in the same context.
-            async for item in tool.run_json_stream(arguments or {}, token, call_id=call_id):
+            while True:
                 if token.is_cancelled():
-                    raise asyncio.CancelledError(f"Tool call {name!r} was cancelled")
+                    raise _Cancelled()
+                waiting_on_tool = True
+                try:
+                    item = await anext(stream)
+                except StopAsyncIteration:
+                    break
+                finally:
+                    waiting_on_tool = False
                 # Hold each item back one step: the last one becomes the ToolResult.
                 if have_previous:
                     yield previous
                 previous, have_previous = item, True
-        except Exception as e:
+        except (Exception, asyncio.CancelledError) as e:
+            if isinstance(e, asyncio.CancelledError):
+                if not interrupted:
+                    raise  # the consumer's task itself is being cancelled
+                assert task is not None
+                task.uncancel()
+            if isinstance(e, _Cancelled | asyncio.CancelledError):
+                e = _Cancelled(f"Tool call {name!r} was cancelled")
             if have_previous:
                 yield previous
             yield ToolResult(name=name, result=[TextResultContent(content=_format_error(e))], is_error=True)
             return
+        finally:
+            token._remove_callback(interrupt)
+            await stream.aclose()
         content = tool.return_value_as_string(previous) if have_previous else ""
         yield ToolResult(name=name, result=[TextResultContent(content=content)])
