@@ -1,5 +1,9 @@
 import asyncio
 import json
+import os
+import subprocess
+import sys
+import textwrap
 import warnings
 from typing import Any, Self
 
@@ -78,6 +82,7 @@ class NotUpgradable(MyComponent):
     component_version = 3
 
 
+@pytest.mark.usefixtures("trust_test_components")
 def test_dump_and_load_round_trip() -> None:
     model = MyComponent("hello").dump_component()
     assert model.provider == f"{__name__}.MyComponent"
@@ -100,6 +105,7 @@ def test_only_provider_and_config_are_needed() -> None:
     assert loaded.info == "x"
 
 
+@pytest.mark.usefixtures("trust_test_components")
 def test_expected_type_mismatch_is_type_error() -> None:
     model = MyComponent("x").dump_component()
     with pytest.raises(TypeError, match="Expected type does not match"):
@@ -160,12 +166,82 @@ def test_is_component_checks() -> None:
 
 @pytest.mark.parametrize(
     "provider",
-    ["os.path.join", "subprocess.Popen", "actorgen_core_evil.Thing", "mytests.test_helpers_evil.X.Y"],
+    [
+        "os.path.join",
+        "subprocess.Popen",
+        "actorgen_core_evil.Thing",
+        "mytests.test_helpers_evil.X.Y",
+        # a module called test_* is trusted no more than any other (issue 7, item 8)
+        "evil.test_payload.Component",
+        "test_payload.Component",
+        f"{__name__}.MyComponent",
+    ],
 )
 def test_untrusted_provider_is_refused_before_import(provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ACTORGEN_ALLOWED_PROVIDER_NAMESPACES", raising=False)
     with pytest.raises(ValueError, match="not in a trusted namespace"):
         ComponentLoader.load_component({"provider": provider, "config": {}})
+
+
+def test_the_class_a_config_names_loads_it_without_trust(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MyComponent.load_component(config naming MyComponent) imports nothing: the caller holds
+    # the class. Any other loader must import it, and so must trust its module.
+    monkeypatch.delenv("ACTORGEN_ALLOWED_PROVIDER_NAMESPACES", raising=False)
+    model = MyComponent("x").dump_component()
+    assert MyComponent.load_component(model).info == "x"
+    assert MyComponent.load_component(model.model_dump()).info == "x"
+    with pytest.raises(ValueError, match="not in a trusted namespace"):
+        ComponentLoader.load_component(model)
+    with pytest.raises(ValueError, match="not in a trusted namespace"):
+        MyComponent.load_component(NotUpgradable("y").dump_component())  # a subclass: imported, so checked
+
+
+def test_a_component_defined_in_main_loads_through_its_class(tmp_path: Any) -> None:
+    # The component-config tutorial defines its component in the script it runs.
+    script = tmp_path / "tutorial.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from typing import Self
+
+            from pydantic import BaseModel
+
+            from actorgen_core import Component, ComponentBase, ComponentLoader
+
+
+            class Config(BaseModel):
+                value: str
+
+
+            class MyComponent(ComponentBase[Config], Component[Config]):
+                component_type = "custom"
+                component_config_schema = Config
+
+                def __init__(self, value: str) -> None:
+                    self.value = value
+
+                def _to_config(self) -> Config:
+                    return Config(value=self.value)
+
+                @classmethod
+                def _from_config(cls, config: Config) -> Self:
+                    return cls(value=config.value)
+
+
+            config = MyComponent("hello").dump_component()
+            assert config.provider == "__main__.MyComponent", config.provider
+            print(MyComponent.load_component(config).value)
+            try:
+                ComponentLoader.load_component(config)
+            except ValueError as e:
+                print("refused:", "trusted namespace" in str(e))
+            """
+        ),
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ACTORGEN_ALLOWED_PROVIDER_NAMESPACES"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split("\n")[:2] == ["hello", "refused: True"]
 
 
 def test_provider_without_module_is_invalid() -> None:

@@ -185,6 +185,7 @@ async def test_token_limited_drops_leading_function_result() -> None:
     assert await context.get_messages() == [user("a b c d"), assistant("e")]
 
 
+@pytest.mark.usefixtures("trust_test_components")
 async def test_component_round_trips() -> None:
     initial: list[LLMMessage] = [SystemMessage(content="s"), user("u")]
     contexts: list[ChatCompletionContext] = [
