@@ -1,3 +1,8 @@
+"""Image without Pillow (the default install): everything but decoding works.
+
+test_image_pillow.py covers the operations of the ``actorgen-core[image]`` extra.
+"""
+
 import base64
 import sys
 from pathlib import Path
@@ -65,6 +70,8 @@ def test_openai_format() -> None:
 
 def test_pillow_only_operations_raise_clear_import_error() -> None:
     image = Image.from_base64(PNG_1X1)
+    with pytest.raises(ImportError, match=r"pip install 'actorgen-core\[image\]'"):  # names the extra
+        _ = image.image
     with pytest.raises(ImportError, match="Pillow"):
         _ = image.image
     with pytest.raises(ImportError, match="Pillow"):
