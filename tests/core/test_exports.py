@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib
 import importlib.resources
 import inspect
+import subprocess
+import sys
 
 import pytest
 
@@ -320,6 +322,26 @@ def test_exported_classes_and_functions_report_their_public_package(package: str
     }
     assert reported, package
     assert {name: m for name, m in reported.items() if m != package} == {}
+
+
+def test_names_of_two_public_packages_report_the_top_level() -> None:
+    import actorgen_core.components as components
+
+    for name in components.__all__:
+        expected = "actorgen_core" if name in actorgen_core.__all__ else "actorgen_core.components"
+        assert getattr(components, name).__module__ == expected, name
+
+
+def test_public_module_does_not_depend_on_import_order() -> None:
+    # A program that imports the event classes from the base layer first still sees them
+    # under actorgen_core.logging, and exceptions under actorgen_core.exceptions.
+    code = (
+        "from actorgen_core.base import LLMCallEvent;"
+        "from actorgen_core.base.exceptions import CantHandleException;"
+        "print(LLMCallEvent.__module__, CantHandleException.__module__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["actorgen_core.logging", "actorgen_core.exceptions"]
 
 
 def test_repr_and_provider_show_the_public_path() -> None:

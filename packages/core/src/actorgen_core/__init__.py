@@ -31,6 +31,10 @@ from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
 from . import _compat
+
+# Imported here so that their classes report these modules whatever the user imports first.
+from . import exceptions as exceptions
+from . import logging as logging
 from .application import SingleThreadedAgentRuntime
 from .base import (
     EVENT_LOGGER_NAME,
