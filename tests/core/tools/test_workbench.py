@@ -283,6 +283,23 @@ async def test_cancelling_while_the_tool_waits_interrupts_it() -> None:
     await asyncio.sleep(0)
 
 
+async def test_cancelling_from_another_thread_interrupts_the_tool() -> None:
+    tool = BlockingStepTool()
+    tool.waiting = asyncio.Event()
+    token = CancellationToken()
+    workbench = StaticStreamWorkbench([tool])
+
+    async def cancel_from_a_thread() -> None:
+        await tool.waiting.wait()
+        await asyncio.to_thread(token.cancel)
+
+    canceller = asyncio.create_task(cancel_from_a_thread())
+    async with asyncio.timeout(5):
+        items = await collect(workbench.call_tool_stream("steps", {"n": 1}, token))
+    await canceller
+    assert items[:2] == [0, 1] and items[2].is_error and len(items) == 3
+
+
 async def test_cancelling_the_consumer_task_still_cancels_it() -> None:
     tool = BlockingStepTool()
     tool.waiting = asyncio.Event()

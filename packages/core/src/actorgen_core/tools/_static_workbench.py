@@ -181,11 +181,19 @@ class StaticStreamWorkbench(StaticWorkbench, StreamWorkbench):
         # while the tool is working interrupts this task, only while it waits on the tool (never
         # while the consumer's loop body runs), and is turned back into an error result.
         task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
         waiting_on_tool = False
         interrupted = False
 
         def interrupt() -> None:
             nonlocal interrupted
+            try:
+                on_loop = asyncio.get_running_loop() is loop
+            except RuntimeError:
+                on_loop = False
+            if not on_loop:  # the token was cancelled from another thread: tasks are not thread-safe
+                loop.call_soon_threadsafe(interrupt)
+                return
             if waiting_on_tool and task is not None and not interrupted:
                 interrupted = True
                 task.cancel()
