@@ -246,6 +246,68 @@ async def test_json_mode_and_structured_output_request_bodies(
     assert "default" not in json.dumps(schema)
 
 
+async def test_response_format_class_is_a_deprecated_json_output(server: FakeOpenAIServer) -> None:
+    # The spelling of AutoGen's model-client and structured-output guides (issue 7, item 9). It
+    # used to fail at send time with "Object of type ModelMetaclass is not JSON serializable".
+    reply = '{"city": "Paris", "celsius": 21.5, "note": null}'
+    server.script(Reply(200, completion(reply)), Reply(200, completion(reply)), Reply(200, completion("{}")))
+    with pytest.warns(DeprecationWarning, match="json_output"):
+        client = OpenAIChatCompletionClient(
+            model="gpt-4o", api_key=KEY, base_url=server.base_url, response_format=Forecast
+        )
+    try:
+        result = await client.create([USER])
+        assert Forecast.model_validate_json(str(result.content)).city == "Paris"
+        sent = server.requests[0].json()["response_format"]
+        assert sent["type"] == "json_schema" and sent["json_schema"]["name"] == "Forecast"
+
+        with pytest.warns(DeprecationWarning, match="json_output"):
+            await client.create([USER], extra_create_args={"response_format": Forecast})
+        assert server.requests[1].json()["response_format"] == sent
+
+        await client.create([USER], json_output=False)  # the per-call switch still wins
+        assert "response_format" not in server.requests[2].json()
+
+        # A config holds data: the class is dumped as the request format it stands for.
+        assert client.dump_component().config["response_format"] == sent
+    finally:
+        await client.close()
+
+
+async def test_response_format_class_in_extra_create_args(
+    server: FakeOpenAIServer, client: OpenAIChatCompletionClient
+) -> None:
+    server.script(Reply(200, completion('{"city": "Oslo", "celsius": 3}')))
+    with pytest.warns(DeprecationWarning):
+        result = await client.create([USER], extra_create_args={"response_format": Forecast})
+    assert Forecast.model_validate_json(str(result.content)).city == "Oslo"
+    assert server.requests[0].json()["response_format"]["json_schema"]["name"] == "Forecast"
+
+
+class Other(BaseModel):
+    x: int
+
+
+async def test_a_class_in_both_json_output_and_response_format_is_refused_before_sending(
+    server: FakeOpenAIServer, client: OpenAIChatCompletionClient
+) -> None:
+    with (
+        pytest.warns(DeprecationWarning),
+        pytest.raises(ValueError, match=r"json_output=Other.*response_format=Forecast"),
+    ):
+        await client.create([USER], json_output=Other, extra_create_args={"response_format": Forecast})
+    with pytest.warns(DeprecationWarning):
+        both = OpenAIChatCompletionClient(
+            model="gpt-4o", api_key=KEY, base_url=server.base_url, response_format=Forecast
+        )
+    try:
+        with pytest.raises(ValueError, match="given twice"):
+            await both.create([USER], json_output=Other)
+    finally:
+        await both.close()
+    assert server.requests == []
+
+
 # -- streaming --------------------------------------------------------------------------------
 
 

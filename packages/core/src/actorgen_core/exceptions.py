@@ -1,5 +1,6 @@
 """Typed errors raised by actorgen runtimes (``autogen_core.exceptions`` plus actorgen's own)."""
 
+from .base._public_module import set_public_module
 from .base.exceptions import (
     AgentNotFoundError,
     CantHandleException,
@@ -19,3 +20,5 @@ __all__ = [
     "RuntimeStoppedError",
     "AgentNotFoundError",
 ]
+
+set_public_module(__name__, globals())

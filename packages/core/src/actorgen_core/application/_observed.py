@@ -19,11 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Tracer
 
-from ..base import Agent, AgentId, CancellationToken, MessageContext, TopicId
+from ..base import (
+    Agent,
+    AgentId,
+    CancellationToken,
+    DeliveryStage,
+    MessageContext,
+    MessageDroppedEvent,
+    MessageEvent,
+    MessageKind,
+    TopicId,
+)
 from ..base._constants import EVENT_LOGGER_NAME
 from ..base._contexts import CallFrame
 from ..base.exceptions import MessageDroppedException
-from ..logging import DeliveryStage, MessageDroppedEvent, MessageEvent, MessageKind
 from ._delivery import PendingPublish, is_drop
 from ._telemetry import runtime_span
 

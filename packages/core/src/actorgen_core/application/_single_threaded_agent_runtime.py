@@ -37,6 +37,7 @@ from opentelemetry.trace import TracerProvider
 
 from ..base import (
     Agent,
+    AgentConstructionExceptionEvent,
     AgentId,
     AgentInstantiationContext,
     AgentMetadata,
@@ -45,6 +46,7 @@ from ..base import (
     CancellationToken,
     InterventionHandler,
     MessageContext,
+    MessageHandlerExceptionEvent,
     MessageSerializer,
     Subscription,
     TopicId,
@@ -55,7 +57,6 @@ from ..base._contexts import CURRENT_FRAME, CallFrame
 from ..base._serialization import JSON_DATA_CONTENT_TYPE, SerializationRegistry
 from ..base._validation import check_agent_type
 from ..base.exceptions import AgentNotFoundError, RequestTimeoutError, RuntimeStoppedError
-from ..logging import AgentConstructionExceptionEvent, MessageHandlerExceptionEvent
 from ._delivery import (
     BESIDE,
     NESTED,

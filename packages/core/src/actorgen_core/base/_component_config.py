@@ -3,7 +3,11 @@
 A *component* is a class that can describe itself as ``provider`` (an importable class path)
 plus a pydantic ``config``. Loading imports the provider, so it is a code-execution surface:
 :meth:`ComponentLoader.load_component` only imports modules under a trusted namespace
-(see :func:`_get_trusted_namespaces`). Everything else about the format follows autogen_core.
+(see :func:`_get_trusted_namespaces`): ours, and the prefixes listed in the environment
+variable ``ACTORGEN_ALLOWED_PROVIDER_NAMESPACES``. Tests opt in like any other code, by
+setting that variable (``monkeypatch.setenv``). Calling ``load_component`` on the very class
+a config names imports nothing and needs no trust. Everything else about the format follows
+autogen_core.
 """
 
 from __future__ import annotations
@@ -87,17 +91,17 @@ def _get_trusted_namespaces() -> list[str]:
     return namespaces
 
 
-def _is_test_module(module_path: str) -> bool:
-    return module_path.rsplit(".", 1)[-1].startswith("test_")
-
-
 def _is_trusted_module(module_path: str) -> bool:
-    if _is_test_module(module_path):
-        return True
     for prefix in _get_trusted_namespaces():
         if module_path.startswith(prefix) or module_path == prefix[:-1]:
             return True
     return False
+
+
+def _names_class(provider: str, cls: type) -> bool:
+    """True when ``provider`` is the path ``cls`` dumps itself under (its override or its own)."""
+    override = getattr(cls, "component_provider_override", None)
+    return provider in (_type_to_provider_str(cls), override and _resolve_provider(override))
 
 
 def _resolve_provider(provider: str) -> str:
@@ -221,16 +225,23 @@ class ComponentLoader:
         module_path, dot, class_name = provider.rpartition(".")
         if not dot or not module_path or not class_name:
             raise ValueError(f"Invalid component provider {loaded_model.provider!r}: expected 'module.ClassName'")
-        if not _is_trusted_module(module_path):
-            raise ValueError(
-                f"Component provider {loaded_model.provider!r} is not in a trusted namespace "
-                f"({', '.join(_get_trusted_namespaces())}); add its module prefix to {TRUSTED_NAMESPACES_ENV} "
-                "to allow it"
-            )
-        module = importlib.import_module(module_path)
-        component_class: Any = getattr(module, class_name, None)
-        if component_class is None:
-            raise ValueError(f"Component provider {loaded_model.provider!r}: {module_path} has no {class_name}")
+        component_class: Any
+        if _names_class(provider, cls):
+            # `MyComponent.load_component(config)` for a config that names MyComponent: the
+            # caller already holds the class, nothing is imported, so there is nothing to trust
+            # (the class may well live in __main__, as in the component-config tutorial).
+            component_class = cls
+        else:
+            if not _is_trusted_module(module_path):
+                raise ValueError(
+                    f"Component provider {loaded_model.provider!r} is not in a trusted namespace "
+                    f"({', '.join(_get_trusted_namespaces())}); add its module prefix to {TRUSTED_NAMESPACES_ENV} "
+                    "to allow it"
+                )
+            module = importlib.import_module(module_path)
+            component_class = getattr(module, class_name, None)
+            if component_class is None:
+                raise ValueError(f"Component provider {loaded_model.provider!r}: {module_path} has no {class_name}")
         if not is_component_class(component_class):
             raise TypeError(f"Invalid component class: {provider} is not a component")
         if not hasattr(component_class, "component_config_schema"):

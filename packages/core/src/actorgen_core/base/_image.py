@@ -41,8 +41,9 @@ def _import_pil() -> Any:
         return importlib.import_module("PIL.Image")
     except ImportError as e:
         raise ImportError(
-            "This Image operation needs Pillow, which is not installed: pip install pillow "
-            "(Image.from_uri/from_base64/from_file/to_base64/data_uri work without it)"
+            "This Image operation decodes the image and needs Pillow, which is not installed. Install the "
+            "extra: pip install 'actorgen-core[image]'. (Images in PNG, JPEG, GIF or WebP work without it: "
+            "Image.from_uri/from_base64/from_file, to_base64, data_uri, sending them to a model.)"
         ) from e
 
 

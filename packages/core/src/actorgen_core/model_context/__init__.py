@@ -1,10 +1,11 @@
 """Chat-completion contexts: which of an agent's stored messages a model gets to see."""
 
-from ..components._model_context.buffered import BufferedChatCompletionContext
-from ..components._model_context.context import ChatCompletionContext, ChatCompletionContextState
-from ..components._model_context.head_and_tail import HeadAndTailChatCompletionContext
-from ..components._model_context.token_limited import TokenLimitedChatCompletionContext
-from ..components._model_context.unbounded import UnboundedChatCompletionContext
+from ..base._public_module import set_public_module
+from ._buffered_chat_completion_context import BufferedChatCompletionContext
+from ._chat_completion_context import ChatCompletionContext, ChatCompletionContextState
+from ._head_and_tail_chat_completion_context import HeadAndTailChatCompletionContext
+from ._token_limited_chat_completion_context import TokenLimitedChatCompletionContext
+from ._unbounded_chat_completion_context import UnboundedChatCompletionContext
 
 __all__ = [
     "ChatCompletionContext",
@@ -14,3 +15,5 @@ __all__ = [
     "TokenLimitedChatCompletionContext",
     "HeadAndTailChatCompletionContext",
 ]
+
+set_public_module(__name__, globals())

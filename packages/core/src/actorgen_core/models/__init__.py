@@ -1,6 +1,8 @@
 """Chat-completion models: the client interface, the message types and model descriptions."""
 
-from ..components._models.messages import (
+from ..base._public_module import set_public_module
+from ._model_client import ChatCompletionClient, ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
+from ._types import (
     AssistantMessage,
     ChatCompletionTokenLogprob,
     CreateResult,
@@ -12,13 +14,6 @@ from ..components._models.messages import (
     SystemMessage,
     TopLogprob,
     UserMessage,
-)
-from ..components._models.model_client import (
-    ChatCompletionClient,
-    ModelCapabilities,
-    ModelFamily,
-    ModelInfo,
-    validate_model_info,
 )
 
 __all__ = [
@@ -39,3 +34,5 @@ __all__ = [
     "ModelInfo",
     "validate_model_info",
 ]
+
+set_public_module(__name__, globals())

@@ -1,7 +1,8 @@
 """ToolAgent, an agent that executes function calls, and the loop that drives it from a model."""
 
-from ..components._tool_agent.caller_loop import tool_agent_caller_loop
-from ..components._tool_agent.tool_agent import (
+from ..base._public_module import set_public_module
+from ._caller_loop import tool_agent_caller_loop
+from ._tool_agent import (
     InvalidToolArgumentsException,
     ToolAgent,
     ToolException,
@@ -17,3 +18,5 @@ __all__ = [
     "ToolExecutionException",
     "tool_agent_caller_loop",
 ]
+
+set_public_module(__name__, globals())

@@ -1,17 +1,10 @@
 """Tools that models can call: the tool protocol, FunctionTool, and workbenches of tools."""
 
-from ..components._tools.base import (
-    BaseStreamTool,
-    BaseTool,
-    BaseToolWithState,
-    ParametersSchema,
-    StreamTool,
-    Tool,
-    ToolSchema,
-)
-from ..components._tools.function_tool import FunctionTool, allow_function_tool_source
-from ..components._tools.static_workbench import StaticStreamWorkbench, StaticWorkbench, ToolOverride
-from ..components._tools.workbench import ImageResultContent, TextResultContent, ToolResult, Workbench
+from ..base._public_module import set_public_module
+from ._base import BaseStreamTool, BaseTool, BaseToolWithState, ParametersSchema, StreamTool, Tool, ToolSchema
+from ._function_tool import FunctionTool, allow_function_tool_source
+from ._static_workbench import StaticStreamWorkbench, StaticWorkbench, ToolOverride
+from ._workbench import ImageResultContent, TextResultContent, ToolResult, Workbench
 
 __all__ = [
     "Tool",
@@ -31,3 +24,5 @@ __all__ = [
     "ToolOverride",
     "allow_function_tool_source",
 ]
+
+set_public_module(__name__, globals())

@@ -31,8 +31,9 @@ from actorgen_core.code_executor import (
     CodeResult,
     FunctionWithRequirements,
     FunctionWithRequirementsStr,
+    build_python_functions_file,
+    to_stub,
 )
-from actorgen_core.code_executor._func_with_reqs import build_python_functions_file, to_stub
 
 from ._process import Outcome, OutputBuffer, run_process_group
 

@@ -7,7 +7,7 @@ import logging
 import os
 import warnings
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, Literal, Required, Self, TypedDict, Unpack, cast
+from typing import Any, Literal, Required, Self, TypedDict, TypeGuard, Unpack, cast
 
 from pydantic import BaseModel, SecretStr
 
@@ -70,6 +70,16 @@ _MASKED_SECRET = "**********"  # what pydantic writes for a SecretStr in JSON
 _DISALLOWED_EXTRA_ARGS = frozenset({"messages", "stream", "tools", "tool_choice", "functions", "function_call", "n"})
 
 
+_RESPONSE_FORMAT_CLASS_DEPRECATED = (
+    "response_format=<pydantic model class> is deprecated: pass json_output=<the class> to create() or "
+    "create_stream() instead (it is treated as that)"
+)
+
+
+def _is_model_class(value: object) -> TypeGuard[type[BaseModel]]:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
 class CreateArguments(TypedDict, total=False):
     """Request parameters that can be set on the client (and overridden per call)."""
 
@@ -79,7 +89,7 @@ class CreateArguments(TypedDict, total=False):
     max_completion_tokens: int | None
     n: int | None
     presence_penalty: float | None
-    response_format: dict[str, Any] | None
+    response_format: dict[str, Any] | type[BaseModel] | None  # a class: deprecated spelling of json_output
     seed: int | None
     stop: str | list[str] | None
     temperature: float | None
@@ -169,6 +179,28 @@ def _images_in(messages: Sequence[LLMMessage]) -> list[Image]:
     ]
 
 
+def _json_output_from_response_format(
+    body: dict[str, Any], json_output: bool | type[BaseModel] | None
+) -> bool | type[BaseModel] | None:
+    """Turn a pydantic class given as ``response_format`` into ``json_output`` (removing it from the body).
+
+    Raises:
+        ValueError: ``json_output`` is a pydantic class too; which one is meant is not ours to guess.
+    """
+    response_format = body.get("response_format")
+    if not _is_model_class(response_format):
+        return json_output
+    del body["response_format"]
+    if _is_model_class(json_output):
+        raise ValueError(
+            f"Structured output is given twice: json_output={json_output.__name__} and "
+            f"response_format={response_format.__name__}; pass the class as json_output only"
+        )
+    if json_output is False:
+        return False
+    return response_format
+
+
 class BaseOpenAIChatCompletionClient(ChatCompletionClient):
     """The chat-completions protocol over an :class:`ChatCompletionsHTTP` transport.
 
@@ -187,6 +219,10 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         if "model" not in create_args:
             raise ValueError("create_args must contain 'model'")
         validate_model_info(model_info)
+        if _is_model_class(create_args.get("response_format")):
+            # AutoGen's model-client guides write it this way; autogen_ext accepts it as a
+            # deprecated spelling of json_output, so do we (it used to fail at send time).
+            warnings.warn(_RESPONSE_FORMAT_CLASS_DEPRECATED, DeprecationWarning, stacklevel=3)
         self._http = http
         self._create_args = dict(create_args)
         self._model_info = model_info
@@ -225,8 +261,11 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         model = self._create_args["model"]
         body: dict[str, Any] = {k: v for k, v in self._create_args.items() if v is not None}
         extra = dict(extra_create_args)
+        if _is_model_class(extra.get("response_format")):
+            warnings.warn(_RESPONSE_FORMAT_CLASS_DEPRECATED, DeprecationWarning, stacklevel=3)
         body.update(extra.pop("extra_body", None) or {})  # the openai SDK's escape hatch, merged the same way
         body.update(extra)
+        json_output = _json_output_from_response_format(body, json_output)
         if json_output is not None:
             if isinstance(json_output, type) and issubclass(json_output, BaseModel):
                 if not self._model_info.get("structured_output", False):
@@ -515,7 +554,11 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient, Component[OpenA
         )
 
     def _to_config(self) -> OpenAIClientConfigurationConfigModel:
-        return OpenAIClientConfigurationConfigModel(**self._raw_config)
+        raw = dict(self._raw_config)
+        if _is_model_class(raw.get("response_format")):
+            # A config holds data, not classes: the request format the class stands for.
+            raw["response_format"] = json_schema_response_format(raw["response_format"])
+        return OpenAIClientConfigurationConfigModel(**raw)
 
     @classmethod
     def _from_config(cls, config: OpenAIClientConfigurationConfigModel) -> Self:
