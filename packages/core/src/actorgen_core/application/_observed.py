@@ -29,9 +29,11 @@ from ..base import (
     MessageEvent,
     MessageKind,
     TopicId,
+    try_get_known_serializers_for_type,
 )
 from ..base._constants import EVENT_LOGGER_NAME
 from ..base._contexts import CallFrame
+from ..base._serialization import JSON_DATA_CONTENT_TYPE
 from ..base.exceptions import MessageDroppedException
 from ._delivery import PendingPublish, is_drop
 from ._telemetry import runtime_span
@@ -53,6 +55,24 @@ def _span(
             yield
 
 
+def payload(runtime: SingleThreadedAgentRuntime, message: Any) -> str:
+    """A message as the event log shows it: its JSON form if it has one, else its repr."""
+    registry = runtime._serialization_registry
+    try:
+        name = registry.type_name(message)
+        if registry.is_registered(name, JSON_DATA_CONTENT_TYPE):
+            return registry.serialize(message, type_name=name, data_content_type=JSON_DATA_CONTENT_TYPE).decode(
+                "utf-8", "replace"
+            )
+        serializers = try_get_known_serializers_for_type(type(message))
+        if serializers and serializers[0].data_content_type == JSON_DATA_CONTENT_TYPE:
+            return serializers[0].serialize(message).decode("utf-8", "replace")
+    except Exception:
+        pass
+    text = repr(message)
+    return text if len(text) <= 2000 else text[:2000] + "..."
+
+
 async def traced(tracer: Tracer, agent: Agent, message: Any, ctx: MessageContext) -> Any:
     """A handler run inside its ``process`` span."""
     with runtime_span(tracer, "process", agent.id, message):
@@ -69,7 +89,7 @@ def _log(
 ) -> None:
     event_logger.info(
         MessageEvent(
-            payload=runtime._payload(message), sender=sender, receiver=receiver, kind=kind, delivery_stage=stage
+            payload=payload(runtime, message), sender=sender, receiver=receiver, kind=kind, delivery_stage=stage
         )
     )
 
@@ -94,7 +114,7 @@ async def _intercept_send(
             if event_logger.isEnabledFor(logging.INFO):
                 event_logger.info(
                     MessageDroppedEvent(
-                        payload=runtime._payload(message),
+                        payload=payload(runtime, message),
                         sender=ctx.sender,
                         receiver=recipient,
                         kind=MessageKind.DIRECT,
@@ -120,7 +140,7 @@ async def _intercept_response(
             if event_logger.isEnabledFor(logging.INFO):
                 event_logger.info(
                     MessageDroppedEvent(
-                        payload=runtime._payload(response),
+                        payload=payload(runtime, response),
                         sender=responder,
                         receiver=requester,
                         kind=MessageKind.RESPOND,
@@ -193,7 +213,7 @@ async def publish_observed(
                     if events:
                         event_logger.info(
                             MessageDroppedEvent(
-                                payload=runtime._payload(message),
+                                payload=payload(runtime, message),
                                 sender=sender,
                                 receiver=topic_id,
                                 kind=MessageKind.PUBLISH,

@@ -22,7 +22,6 @@ How a delivery runs (docs/semantics.md has the user-facing contract):
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import logging
 import math
@@ -37,9 +36,7 @@ from opentelemetry.trace import TracerProvider
 
 from ..base import (
     Agent,
-    AgentConstructionExceptionEvent,
     AgentId,
-    AgentInstantiationContext,
     AgentMetadata,
     AgentRuntime,
     AgentType,
@@ -50,13 +47,12 @@ from ..base import (
     MessageSerializer,
     Subscription,
     TopicId,
-    try_get_known_serializers_for_type,
 )
 from ..base._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME
 from ..base._contexts import CURRENT_FRAME, CallFrame
-from ..base._serialization import JSON_DATA_CONTENT_TYPE, SerializationRegistry
-from ..base._validation import check_agent_type
+from ..base._serialization import SerializationRegistry
 from ..base.exceptions import AgentNotFoundError, RequestTimeoutError, RuntimeStoppedError
+from ._agent_directory import AgentDirectory
 from ._delivery import (
     BESIDE,
     NESTED,
@@ -71,7 +67,7 @@ from ._delivery import (
     transfer,
 )
 from ._eager import start_lazy_task, start_task
-from ._observed import publish_observed, send_observed, traced
+from ._observed import payload, publish_observed, send_observed, traced
 from ._subscription_manager import SubscriptionManager
 from ._telemetry import resolve_tracer
 
@@ -105,14 +101,6 @@ def _waits_on(frame: CallFrame | None, agent_id: AgentId) -> bool:
     return False
 
 
-class _FactoryEntry:
-    __slots__ = ("expected_class", "factory")
-
-    def __init__(self, factory: Callable[[], Any] | None, expected_class: type | None) -> None:
-        self.factory = factory  # None: the type only has registered instances
-        self.expected_class = expected_class
-
-
 class SingleThreadedAgentRuntime(AgentRuntime):
     """Runs agents in this process, on the running asyncio event loop.
 
@@ -142,10 +130,11 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         self._tracer = resolve_tracer(tracer_provider, "SingleThreadedAgentRuntime")
         self._ignore_unhandled_exceptions = ignore_unhandled_exceptions
         self._default_timeout = default_timeout
-        self._factories: dict[str, _FactoryEntry] = {}
-        self._instance_classes: dict[str, type] = {}
-        self._activations: dict[AgentId, Activation] = {}  # agents that exist
-        self._creating: dict[AgentId, Activation] = {}  # agents whose async factory is running
+        self._directory = AgentDirectory(self)
+        # The directory's tables, read on every delivery: one attribute lookup, not two.
+        self._factories = self._directory.factories
+        self._activations = self._directory.activations
+        self._creating = self._directory.creating
         self._subscription_manager = SubscriptionManager()
         self._serialization_registry = SerializationRegistry()
         self._started = False
@@ -625,7 +614,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         logger.error("Agent %s %s a published %s", recipient, what, type(message).__name__, exc_info=exc)
         if event_logger.isEnabledFor(logging.INFO):
             event_logger.info(
-                MessageHandlerExceptionEvent(payload=self._payload(message), handling_agent=recipient, exception=exc)
+                MessageHandlerExceptionEvent(payload=payload(self, message), handling_agent=recipient, exception=exc)
             )
         if not self._ignore_unhandled_exceptions and self._background_exception is None:
             self._background_exception = exc
@@ -652,99 +641,25 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         self._pending.append(item)
         self._outstanding += 1
 
-    # ------------------------------------------------------------------ agents
+    # ------------------------------------------------------------------ agents (see _agent_directory)
 
     def _activation(self, agent_id: AgentId) -> Activation:
-        """The activation for ``agent_id``, made on first use.
-
-        A synchronous factory runs now. An asynchronous one runs in a task of its own,
-        while messages for the agent wait in its mailbox in arrival order; no caller's
-        timeout or cancellation can interrupt it for the others.
-        """
-        activation = self._activations.get(agent_id) or self._creating.get(agent_id)
-        if activation is not None:
-            return activation
-        entry = self._factories.get(agent_id.type)
-        if entry is None:
-            raise AgentNotFoundError(f"Agent type {agent_id.type!r} is not registered with this runtime")
-        if entry.factory is None:
-            raise AgentNotFoundError(
-                f"Agent type {agent_id.type!r} has only registered instances, and {agent_id} is not one of them"
-            )
-        try:
-            with AgentInstantiationContext.populate_context((self, agent_id)):
-                result = entry.factory()
-                if inspect.isawaitable(result):
-                    activation = Activation(agent_id, None)
-                    activation.busy = True
-                    loop = self._get_loop()
-                    activation.created = loop.create_future()
-                    self._creating[agent_id] = activation
-                    self._keep(loop.create_task(self._create(activation, entry, result)))
-                    return activation
-            agent = self._check_agent(agent_id, entry, result)
-        except Exception as e:
-            self._construction_failed(agent_id, e)
-            raise
-        activation = self._activations[agent_id] = Activation(agent_id, agent)
-        return activation
-
-    async def _create(self, activation: Activation, entry: _FactoryEntry, pending: Awaitable[Any]) -> None:
-        agent_id = activation.agent_id
-        created = activation.created
-        assert created is not None
-        try:
-            agent = self._check_agent(agent_id, entry, await pending)
-        except BaseException as e:
-            del self._creating[agent_id]
-            self._construction_failed(agent_id, e)
-            error: BaseException = e
-            if isinstance(e, asyncio.CancelledError) and self._closing:
-                error = RuntimeStoppedError(f"The runtime closed while {agent_id} was being created")
-            set_error(created, error)
-            if not created.cancelled():
-                created.exception()  # waiters re-raise it; don't report it as never retrieved
-            queue = activation.queue
-            while queue:
-                envelope = queue.popleft()
-                envelope.started = True
-                if envelope.reply is not None:
-                    set_error(envelope.reply, error)
-                else:
-                    self._event_failed(agent_id, envelope.message, error, "could not be created for")
-                self._finish_one()
-            if not isinstance(e, Exception):
-                raise
-            return
-        activation.bind(agent)
-        activation.created = None
-        del self._creating[agent_id]
-        self._activations[agent_id] = activation
-        created.set_result(None)
-        self._release(activation)
-
-    def _check_agent(self, agent_id: AgentId, entry: _FactoryEntry, result: Any) -> Agent:
-        expected = entry.expected_class
-        if expected is not None and not isinstance(result, expected):
-            raise ValueError(
-                f"Factory registered using the wrong type: expected {expected.__name__}, got {type(result).__name__}"
-            )
-        if not callable(getattr(result, "on_message", None)):
-            raise TypeError(f"Factory for {agent_id.type!r} returned {type(result).__name__}, which is not an Agent")
-        return result  # type: ignore[no-any-return]
-
-    def _construction_failed(self, agent_id: AgentId, exc: BaseException) -> None:
-        if event_logger.isEnabledFor(logging.INFO):
-            event_logger.info(AgentConstructionExceptionEvent(agent_id=agent_id, exception=exc))
-        logger.error("Error constructing agent %s", agent_id, exc_info=exc)
+        return self._directory.activation(agent_id)
 
     async def _get_agent(self, agent_id: AgentId) -> Agent:
-        activation = self._activations.get(agent_id)
-        if activation is None:
-            activation = self._activation(agent_id)
-        if activation.created is not None:
-            await asyncio.shield(activation.created)
-        return activation.agent
+        return await self._directory.agent(agent_id)
+
+    def _fail_mailbox(self, activation: Activation, error: BaseException) -> None:
+        """The agent could not be created: everything waiting for it fails with ``error``."""
+        queue = activation.queue
+        while queue:
+            envelope = queue.popleft()
+            envelope.started = True
+            if envelope.reply is not None:
+                set_error(envelope.reply, error)
+            else:
+                self._event_failed(activation.agent_id, envelope.message, error, "could not be created for")
+            self._finish_one()
 
     async def register_factory(
         self,
@@ -754,44 +669,12 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         expected_class: type[T] | None = None,
     ) -> AgentType:
         """Register how to create agents of ``type``; instances are created on first use."""
-        name = type.type if isinstance(type, AgentType) else type
-        check_agent_type(name)
-        if not callable(agent_factory):
-            raise TypeError(f"agent_factory must be callable, got {agent_factory!r}")
-        if name in self._factories:
-            raise ValueError(f"Agent with type {name!r} already exists.")
-        self._factories[name] = _FactoryEntry(agent_factory, expected_class)
-        return AgentType(name)
+        return self._directory.register_factory(type, agent_factory, expected_class)
 
     async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
         """Register an existing agent object as ``agent_id``. If binding it fails, nothing
         is registered."""
-        if agent_id in self._activations:
-            raise ValueError(f"Agent with id {agent_id} already exists.")
-        entry = self._factories.get(agent_id.type)
-        if entry is not None and entry.factory is not None:
-            raise ValueError(
-                f"Agent type {agent_id.type!r} is registered with a factory; factories and instances "
-                "cannot be registered to the same type."
-            )
-        if entry is not None and self._instance_classes[agent_id.type] is not type(agent_instance):
-            raise ValueError(
-                f"Instances of agent type {agent_id.type!r} must be the same object type "
-                f"({self._instance_classes[agent_id.type].__name__})"
-            )
-        if entry is None:
-            check_agent_type(agent_id.type)
-            self._factories[agent_id.type] = _FactoryEntry(None, None)
-            self._instance_classes[agent_id.type] = type(agent_instance)
-        try:
-            await agent_instance.bind_id_and_runtime(id=agent_id, runtime=self)
-        except BaseException:
-            if entry is None:  # the type was registered for this instance only: take it back
-                del self._factories[agent_id.type]
-                del self._instance_classes[agent_id.type]
-            raise
-        self._activations[agent_id] = Activation(agent_id, agent_instance)
-        return agent_id
+        return await self._directory.register_instance(agent_instance, agent_id)
 
     async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
         """The agent object behind ``id`` (created if needed); TypeError if it is not a ``type``."""
@@ -811,10 +694,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     async def get(
         self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
     ) -> AgentId:
-        if isinstance(id_or_type, AgentId):
-            agent_id = id_or_type
-        else:
-            agent_id = AgentId(id_or_type, key)
+        agent_id = id_or_type if isinstance(id_or_type, AgentId) else AgentId(id_or_type, key)
         if not lazy:
             await self._get_agent(agent_id)
         return agent_id
@@ -830,41 +710,13 @@ class SingleThreadedAgentRuntime(AgentRuntime):
 
     async def save_state(self) -> Mapping[str, Any]:
         """``{"type/key": agent_state}`` for every agent that exists now."""
-        return {
-            str(agent_id): dict(await activation.agent.save_state())
-            for agent_id, activation in list(self._activations.items())
-        }
+        return await self._directory.save_state()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Load a ``save_state()`` snapshot. Every entry is checked before any is applied;
         if an agent's own ``load_state`` fails, the agents already loaded get their previous
         state back, and the error is raised."""
-        if not isinstance(state, Mapping):
-            raise TypeError(f"state must be a mapping of 'type/key' to agent state, got {type(state).__name__}")
-        entries: list[tuple[AgentId, Mapping[str, Any]]] = []
-        for key, agent_state in state.items():
-            try:
-                agent_id = AgentId.from_str(key)
-            except (TypeError, ValueError) as e:
-                raise ValueError(f"load_state: {key!r} is not a valid 'type/key' agent id: {e}") from None
-            if not isinstance(agent_state, Mapping):
-                raise ValueError(f"load_state: the state of {key} must be a mapping, got {type(agent_state).__name__}")
-            if agent_id.type not in self._factories:
-                logger.warning("load_state: skipped %s, agent type %r is not registered", key, agent_id.type)
-                continue
-            entries.append((agent_id, agent_state))
-        agents = [(await self._get_agent(agent_id), agent_state) for agent_id, agent_state in entries]
-        previous = [await agent.save_state() for agent, _ in agents]
-        for done, (agent, agent_state) in enumerate(agents):
-            try:
-                await agent.load_state(agent_state)
-            except BaseException:
-                for (loaded, _), before in zip(agents[: done + 1], previous, strict=False):
-                    try:
-                        await loaded.load_state(before)
-                    except Exception:
-                        logger.exception("load_state: could not restore the previous state of %s", loaded.id)
-                raise
+        await self._directory.load_state(state)
 
     # ------------------------------------------------------------------ subscriptions, serializers
 
@@ -1018,23 +870,6 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                     logger.exception("Error closing agent %s", agent_id)
         finally:
             self._closing = False
-
-    # ------------------------------------------------------------------ logging helpers
-
-    def _payload(self, message: Any) -> str:
-        try:
-            name = self._serialization_registry.type_name(message)
-            if self._serialization_registry.is_registered(name, JSON_DATA_CONTENT_TYPE):
-                return self._serialization_registry.serialize(
-                    message, type_name=name, data_content_type=JSON_DATA_CONTENT_TYPE
-                ).decode("utf-8", "replace")
-            serializers = try_get_known_serializers_for_type(type(message))
-            if serializers and serializers[0].data_content_type == JSON_DATA_CONTENT_TYPE:
-                return serializers[0].serialize(message).decode("utf-8", "replace")
-        except Exception:
-            pass
-        text = repr(message)
-        return text if len(text) <= 2000 else text[:2000] + "..."
 
 
 __all__ = ["SingleThreadedAgentRuntime", "DEFAULT_TIMEOUT"]
