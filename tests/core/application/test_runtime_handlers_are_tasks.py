@@ -353,3 +353,15 @@ async def test_handler_sees_the_senders_context_and_its_changes_do_not_leak_back
     await runtime.publish_message(Job(tag="3"), DefaultTopicId())
     assert request_user.get() == "alice"
     await runtime.stop_when_idle()
+
+
+async def test_a_handler_that_finished_at_once_leaves_a_finished_task_behind() -> None:
+    # As with Python 3.12's eager tasks: the task of a handler that never waited is done
+    # (with the handler's result) by the time the caller has the reply; nothing is left
+    # scheduled on the loop.
+    runtime = await _started(("rec", Recorder))
+    assert await runtime.send_message(Job(tag="now"), AgentId("rec", "k")) == "now"
+    agent = await runtime.try_get_underlying_agent_instance(AgentId("rec", "k"), Recorder)
+    task = agent.tasks[0]
+    assert task is not None and task.done() and task.result() == "now"
+    await runtime.stop_when_idle()

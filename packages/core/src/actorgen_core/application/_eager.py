@@ -60,6 +60,7 @@ else:
     from asyncio.tasks import _enter_task, _leave_task
 
     _SUSPENDED: Any = object()
+    _future_set_result = asyncio.Future.set_result  # a Task's own set_result refuses; its Future's does not
 
     @types.coroutine
     def _drive(coro: Coroutine[Any, Any, Any], frame: CallFrame | None) -> Generator[Any, Any, Any]:
@@ -117,6 +118,13 @@ else:
             task: asyncio.Task[Any] = asyncio.Task(driver, loop=loop, context=context)
         else:
             task = loop.create_task(driver, context=context)
+        # asyncio's own loops keep the task's scheduled first step last in ``_ready``; if the
+        # coroutine finishes here, that step is cancelled and the task completed at once, as
+        # a 3.12 eager task is, instead of paying for a loop iteration that only finishes it.
+        ready = getattr(loop, "_ready", None)
+        step = ready[-1] if ready else None
+        if step is not None and getattr(step._callback, "__self__", None) is not task:
+            step = None
         previous = _current_tasks.get(loop)
         if previous is not None:
             _leave_task(loop, previous)
@@ -124,6 +132,9 @@ else:
         try:
             context.run(driver.send, None)
         except StopIteration as finished:
+            if step is not None and not task._must_cancel:  # type: ignore[attr-defined]
+                step.cancel()
+                _future_set_result(task, finished.value)
             return None, finished.value
         finally:
             _leave_task(loop, task)
