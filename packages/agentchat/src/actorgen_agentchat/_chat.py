@@ -1,0 +1,100 @@
+"""What a chat returns, and sequential chats that pass summaries on as carryover."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._loop import run_sync
+
+if TYPE_CHECKING:
+    from ._conversable_agent import ConversableAgent
+
+
+@dataclass
+class ChatResult:
+    """The outcome of ``initiate_chat``.
+
+    Attributes:
+        chat_id: the ``chat_id`` given in a chat queue, else None.
+        chat_history: the initiator's history with the recipient (for a group chat: with the
+            manager, which holds every message of the group).
+        summary: per ``summary_method``.
+        cost: tokens and cost per model, spent by both agents during this chat.
+        human_input: what humans typed during the chat.
+        stop_reason: why the chat ended, e.g. "bob received a termination message".
+    """
+
+    chat_id: int | None = None
+    chat_history: list[dict[str, Any]] = field(default_factory=list)
+    summary: str = ""
+    cost: dict[str, Any] = field(default_factory=dict)
+    human_input: list[str] = field(default_factory=list)
+    stop_reason: str | None = None
+
+
+def carryover_text(carryover: str | Sequence[Any] | None) -> str:
+    """Carryover items as text, one per line (a dict contributes its content)."""
+    if carryover is None:
+        return ""
+    items = [carryover] if isinstance(carryover, str) else list(carryover)
+    lines = []
+    for item in items:
+        if isinstance(item, dict):
+            lines.append(str(item.get("content", "")))
+        else:
+            lines.append(str(item))
+    return "\n".join(line for line in lines if line)
+
+
+def with_carryover(message: str | dict[str, Any], carryover: str | Sequence[Any] | None) -> str | dict[str, Any]:
+    """The message with "Context:" and the carryover appended (to the text of a dict message)."""
+    text = carryover_text(carryover)
+    if not text:
+        return message
+    if isinstance(message, str):
+        return f"{message}\nContext:\n{text}"
+    content = message.get("content")
+    if isinstance(content, str):
+        return {**message, "content": f"{content}\nContext:\n{text}"}
+    if isinstance(content, list):
+        return {**message, "content": [*content, {"type": "text", "text": f"Context:\n{text}"}]}
+    raise ValueError("carryover needs a message whose content is a str or a list of parts")
+
+
+def _carryover_for(entry: dict[str, Any], finished: Sequence[ChatResult]) -> list[Any]:
+    given = entry.get("carryover")
+    items: list[Any] = [] if given is None else ([given] if isinstance(given, str) else list(given))
+    excluded = set(entry.get("finished_chat_indexes_to_exclude_from_carryover") or ())
+    items.extend(result.summary for index, result in enumerate(finished) if index not in excluded)
+    return items
+
+
+_NOT_CHAT_ARGS = frozenset({"sender", "recipient", "finished_chat_indexes_to_exclude_from_carryover", "prerequisites"})
+
+
+async def a_initiate_chats(chat_queue: Sequence[dict[str, Any]]) -> list[ChatResult]:
+    """Run the chats of ``chat_queue`` one after the other; each one's carryover is its own
+    ``carryover`` plus the summaries of the chats before it (minus the excluded indexes)."""
+    finished: list[ChatResult] = []
+    for number, raw in enumerate(chat_queue):
+        entry = dict(raw)
+        if "sender" not in entry or "recipient" not in entry:
+            raise ValueError(f"Chat {number} of the queue needs both 'sender' and 'recipient'")
+        sender: ConversableAgent = entry["sender"]
+        entry["carryover"] = _carryover_for(entry, finished)
+        if "message" not in entry:
+            warnings.warn(f"Chat {number} of the queue has no 'message': the human is asked", stacklevel=2)
+        if not entry.get("silent", False):
+            print(f"\n*** chat {number}: {sender.name} → {entry['recipient'].name} ***\n", flush=True)
+        kwargs = {key: value for key, value in entry.items() if key not in _NOT_CHAT_ARGS}
+        result = await sender.a_initiate_chat(entry["recipient"], **kwargs)
+        finished.append(result)
+    return finished
+
+
+def initiate_chats(chat_queue: Sequence[dict[str, Any]]) -> list[ChatResult]:
+    """The synchronous form of :func:`a_initiate_chats`."""
+    return run_sync(lambda: a_initiate_chats(chat_queue))
