@@ -14,7 +14,7 @@ from typing import Any, Literal
 from actorgen_core import AgentRuntime, TopicId
 from actorgen_core.models import AssistantMessage, LLMMessage, SystemMessage, UserMessage
 
-from ._actor import CURRENT_RUNTIME, Flush, GroupBroadcast, TakeTurn
+from ._actor import CURRENT_RUNTIME, Delivery, Flush, GroupBroadcast, Outcome, TakeTurn
 from ._agent import Agent
 from ._conversable_agent import ConversableAgent
 from ._llm import ModelCaller
@@ -331,6 +331,7 @@ class GroupChatManager(ConversableAgent):
         self._last_speaker: ConversableAgent | None = None
         self._selection_caller: ModelCaller | None = None
         self._selection_fallbacks = 0
+        self._chat_silent = False
         self.register_reply(Agent, GroupChatManager.a_run_chat, config=groupchat, reset_config=GroupChat.reset)
 
     @property
@@ -358,6 +359,10 @@ class GroupChatManager(ConversableAgent):
         if self.client is None:
             raise ValueError("speaker_selection_method='auto' needs a model on the GroupChatManager")
         return self.client
+
+    async def _handle_delivery(self, delivery: Delivery) -> Outcome:
+        self._chat_silent = delivery.silent  # initiate_chat(silent=True) also quiets the group's transcript
+        return await super()._handle_delivery(delivery)
 
     def _prepare_chat(
         self, recipient: Any, clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
@@ -392,7 +397,7 @@ class GroupChatManager(ConversableAgent):
         for agent in groupchat.agents:
             actors[agent] = await agent._actor_on(runtime)
             await agent._subscribe(runtime, topic.type)
-        silent = self._is_silent(self._group_silent)
+        silent = self._is_silent(self._group_silent or self._chat_silent)
 
         async def broadcast(message: Message, speaker: ConversableAgent) -> None:
             for agent in groupchat.agents:
