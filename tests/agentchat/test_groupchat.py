@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -75,7 +76,7 @@ def test_random_selection_uses_only_eligible_agents() -> None:
     a.initiate_chat(GroupChatManager(groupchat, llm_config=False), message="start", silent=True)
     names = speakers(groupchat)
     assert len(names) == 12 and set(names) == {"a", "b", "c"}
-    assert all(x != y for x, y in zip(names, names[1:], strict=False))
+    assert all(x != y for x, y in itertools.pairwise(names))
 
 
 def test_manual_selection_asks_the_human_and_falls_back_to_round_robin() -> None:
@@ -152,7 +153,9 @@ def test_auto_selection_asks_the_model_with_names_and_descriptions(server: FakeO
     result = a.initiate_chat(manager, message="start", silent=True)
     assert speakers(groupchat) == ["a", "c", "b"]
     first = server.requests[0].json()["messages"]
-    assert first[0]["role"] == "system" and "b: b desc" in first[0]["content"] and "['a', 'b', 'c']" in first[0]["content"]
+    assert (
+        first[0]["role"] == "system" and "b: b desc" in first[0]["content"] and "['a', 'b', 'c']" in first[0]["content"]
+    )
     assert first[1] == {"role": "user", "content": "start", "name": "a"}
     assert first[-1]["role"] == "system" and "['a', 'b', 'c']" in first[-1]["content"]
     assert result.stop_reason == "max_round reached (3)"
@@ -173,7 +176,9 @@ def test_auto_selection_retries_when_the_answer_names_several_or_none(server: Fa
 def test_auto_selection_that_never_names_a_valid_agent_ends_through_its_fallback(server: FakeOpenAIServer) -> None:
     a, b, c = member("a"), member("b"), member("c")
     say(server, *["I cannot decide"] * 30)
-    groupchat = GroupChat(agents=[a, b, c], max_round=4, speaker_selection_method="auto", max_retries_for_selecting_speaker=1)
+    groupchat = GroupChat(
+        agents=[a, b, c], max_round=4, speaker_selection_method="auto", max_retries_for_selecting_speaker=1
+    )
     manager = GroupChatManager(groupchat, llm_config=llm_config(server))
     result = a.initiate_chat(manager, message="start", silent=True)
     assert speakers(groupchat) == ["a", "b", "c", "a"]  # round robin, deterministic
@@ -241,7 +246,10 @@ def test_reflection_summary_of_a_group_chat_covers_the_whole_transcript(server: 
     groupchat = GroupChat(agents=[a, b, c], max_round=3, speaker_selection_method="round_robin")
     a.register_reply(ConversableAgent, lambda r, messages, sender, config: (True, "a again"))
     result = a.initiate_chat(
-        GroupChatManager(groupchat, llm_config=False), message="start", silent=True, summary_method="reflection_with_llm"
+        GroupChatManager(groupchat, llm_config=False),
+        message="start",
+        silent=True,
+        summary_method="reflection_with_llm",
     )
     assert result.summary == "b and c spoke."
     sent = server.requests[0].json()["messages"]

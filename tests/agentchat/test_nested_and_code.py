@@ -74,6 +74,7 @@ def test_code_blocks_run_and_the_reply_reports_exit_code_and_output(tmp_path: Pa
         "Run this:\n```python\n# filename: hello.py\nprint('hello from python')\n```",
         "And this:\n```sh\necho from shell; exit 3\n```",
         "No code here.",
+        "Bye.",
     )
     assistant = AssistantAgent("assistant", llm_config=llm_config(server))
     runner = UserProxyAgent(
@@ -82,14 +83,14 @@ def test_code_blocks_run_and_the_reply_reports_exit_code_and_output(tmp_path: Pa
         code_execution_config={"work_dir": str(tmp_path), "use_docker": False},
         default_auto_reply="nothing to run",
     )
-    result = runner.initiate_chat(assistant, message="go", max_turns=3, silent=True)
+    result = runner.initiate_chat(assistant, message="go", max_turns=4, silent=True)
     replies = [m["content"] for m in result.chat_history if m["role"] == "assistant"]
     assert replies[1] == "exitcode: 0 (execution succeeded)\nCode output: hello from python\n"
     assert replies[2].startswith("exitcode: 3 (execution failed)\nCode output: from shell")
     assert (tmp_path / "hello.py").read_text().strip().endswith("print('hello from python')")
-    # The third answer has no code: the runner falls through to its default reply (summary is its last msg).
-    assert result.summary == "No code here."
-    assert len(result.chat_history) == 6
+    # The third answer has no code: the runner falls through to its default reply.
+    assert replies[3] == "nothing to run"
+    assert len(result.chat_history) == 8
 
 
 def test_docker_is_refused_with_a_clear_error() -> None:

@@ -41,7 +41,10 @@ def test_triggers_by_class_instance_name_callable_list_and_none() -> None:
     agent.register_reply("bob", lambda r, messages, sender, config: (True, "by name"))
     agent.register_reply(carol, lambda r, messages, sender, config: (True, "by instance"))
     agent.register_reply(None, lambda r, messages, sender, config: (True, "no sender"))
-    agent.register_reply(lambda sender: sender is not None and sender.name == "dave", lambda r, messages, sender, config: (True, "callable"))
+    agent.register_reply(
+        lambda sender: sender is not None and sender.name == "dave",
+        lambda r, messages, sender, config: (True, "callable"),
+    )
     agent.register_reply([UserProxyAgent], lambda r, messages, sender, config: (True, "by class"))
     msgs = [{"content": "x", "role": "user"}]
     assert agent.generate_reply(msgs, bob) == "by name"

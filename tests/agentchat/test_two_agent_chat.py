@@ -121,7 +121,18 @@ def test_terminate_mode_asks_only_at_termination_and_at_the_limit() -> None:
     result = alice.initiate_chat(bob, message="start", silent=True)
     # r1, r2: auto replies (counter 1, 2); r3: at the limit, the human presses enter -> auto reply
     # anyway; TERMINATE: the human answers; TERMINATE again: enter ends the chat.
-    assert contents(result) == ["start", "r1", "auto", "r2", "auto", "r3", "auto", "TERMINATE", "keep going", "TERMINATE"]
+    assert contents(result) == [
+        "start",
+        "r1",
+        "auto",
+        "r2",
+        "auto",
+        "r3",
+        "auto",
+        "TERMINATE",
+        "keep going",
+        "TERMINATE",
+    ]
     assert len(human.prompts) == 3
     assert "limit" in human.prompts[0]
     assert result.stop_reason == "alice received a termination message"
@@ -175,7 +186,9 @@ def test_a_silent_recipient_ends_a_max_turns_chat() -> None:
 
 def test_model_request_has_system_message_then_history_from_the_agents_view(server: FakeOpenAIServer) -> None:
     say(server, "first answer", "second answer")
-    assistant = AssistantAgent("assistant", system_message="Be brief.", llm_config=llm_config(server, temperature=0.3, seed=7))
+    assistant = AssistantAgent(
+        "assistant", system_message="Be brief.", llm_config=llm_config(server, temperature=0.3, seed=7)
+    )
     user = plain("user", "thanks")
     result = user.initiate_chat(assistant, message="What is 2+2?", max_turns=2, silent=True)
     assert contents(result) == ["What is 2+2?", "first answer", "thanks", "second answer"]
@@ -253,13 +266,22 @@ def test_message_as_dict_callable_and_carryover() -> None:
     )
     assert result.chat_history[0]["content"] == "task\nContext:\nfact one\nfact two"
     result = alice.initiate_chat(
-        bob, message=lambda s, r, kw: f"{s.name} to {r.name}: {kw['carryover']}", max_turns=1, silent=True, carryover="c"
+        bob,
+        message=lambda s, r, kw: f"{s.name} to {r.name}: {kw['carryover']}",
+        max_turns=1,
+        silent=True,
+        carryover="c",
     )
     assert result.chat_history[0]["content"] == "alice to bob: c"
 
 
 def test_sequential_chats_pass_summaries_on_and_honour_exclusions() -> None:
-    alice, bob, carol, dave = plain("alice"), plain("bob", "summary B"), plain("carol", "summary C"), plain("dave", "ok")
+    alice, bob, carol, dave = (
+        plain("alice"),
+        plain("bob", "summary B"),
+        plain("carol", "summary C"),
+        plain("dave", "ok"),
+    )
     results = initiate_chats(
         [
             {"sender": alice, "recipient": bob, "message": "one", "max_turns": 1, "silent": True},
@@ -278,7 +300,10 @@ def test_sequential_chats_pass_summaries_on_and_honour_exclusions() -> None:
     assert [r.summary for r in results] == ["summary B", "summary C", "ok"]
     assert results[1].chat_history[0]["content"] == "two\nContext:\nsummary B"
     assert results[2].chat_history[0]["content"] == "three\nContext:\ngiven\nsummary C"
-    assert alice.initiate_chats([{"recipient": bob, "message": "m", "max_turns": 1, "silent": True}])[0].summary == "summary B"
+    assert (
+        alice.initiate_chats([{"recipient": bob, "message": "m", "max_turns": 1, "silent": True}])[0].summary
+        == "summary B"
+    )
 
 
 def test_time_limit_ends_the_chat_with_its_reason() -> None:

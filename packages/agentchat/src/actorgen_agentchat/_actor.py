@@ -9,12 +9,14 @@ chats that come back to an agent that is waiting.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import math
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from actorgen_core import AgentRuntime, MessageContext, RoutedAgent, event, rpc
+from actorgen_core import AgentId, AgentRuntime, MessageContext, RoutedAgent, SingleThreadedAgentRuntime, event, rpc
 
 if TYPE_CHECKING:
     from ._conversable_agent import ConversableAgent
@@ -104,3 +106,20 @@ class ChatActor(RoutedAgent):
     @rpc
     async def on_flush(self, message: Flush, ctx: MessageContext) -> Outcome:
         return Outcome(None)
+
+
+async def request(
+    runtime: AgentRuntime, message: Any, recipient: AgentId, *, sender: AgentId, timeout: float = math.inf
+) -> Outcome:
+    """A request to an agent's actor. Chats wait on humans and models, so a request has no
+    deadline unless the chat has a time limit (the runtime's default timeout does not apply)."""
+    if isinstance(runtime, SingleThreadedAgentRuntime):
+        result = await runtime.send_message(message, recipient, sender=sender, timeout=timeout)
+    elif timeout == math.inf:
+        result = await runtime.send_message(message, recipient, sender=sender)
+    else:
+        async with asyncio.timeout(timeout):
+            result = await runtime.send_message(message, recipient, sender=sender)
+    if not isinstance(result, Outcome):
+        raise TypeError(f"{recipient} answered with {type(result).__name__}, not an Outcome")
+    return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from actorgen_core.models import ChatCompletionClient
 
@@ -54,7 +54,7 @@ class AssistantAgent(ConversableAgent):
 class UserProxyAgent(ConversableAgent):
     """Stands in for a human: asks the human (per human_input_mode) and runs code and tools."""
 
-    DEFAULT_DESCRIPTIONS = {
+    DEFAULT_DESCRIPTIONS: ClassVar[dict[str, str]] = {
         "ALWAYS": "A human user who answers questions and can run the code others propose.",
         "TERMINATE": "A user who runs the code others propose and reports the result.",
         "NEVER": "A computer terminal: it runs the python and sh code blocks it is given and reports the output.",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import itertools
 import json
 import logging
@@ -20,7 +19,7 @@ import re
 import warnings
 import weakref
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from actorgen_core import AgentId, AgentRuntime, CancellationToken, TypeSubscription
@@ -38,6 +37,7 @@ from ._actor import (
     TakeTurn,
     agent_by_uid,
     register_agent,
+    request,
 )
 from ._agent import Agent
 from ._chat import ChatResult, a_initiate_chats, with_carryover
@@ -87,7 +87,7 @@ class ConversableAgent:
         is_termination_msg: Callable[[Message], bool] | None = None,
         max_consecutive_auto_reply: int | None = None,
         human_input_mode: HumanInputMode = "TERMINATE",
-        function_map: dict[str, Callable[..., Any]] | None = None,
+        function_map: Mapping[str, Callable[..., Any]] | None = None,
         code_execution_config: dict[str, Any] | Literal[False] | None = False,
         llm_config: dict[str, Any] | ChatCompletionClient | Literal[False] | None = None,
         default_auto_reply: str | Message = "",
@@ -147,9 +147,10 @@ class ConversableAgent:
         elif isinstance(llm_config, dict):
             if not llm_config:
                 raise ValueError("llm_config is an empty dict: give a config_list, or llm_config=False for no model")
-            self.llm_config = copy.deepcopy(llm_config)
-            self.client = ModelCaller(self.llm_config)
-            for tool in self.llm_config.get("tools") or []:
+            config = copy.deepcopy(llm_config)
+            self.llm_config = config
+            self.client = ModelCaller(config)
+            for tool in config.get("tools") or []:
                 self._tools.append(_tool_schema_from_v02(tool))
         else:
             raise TypeError(f"llm_config must be False, a dict or a ChatCompletionClient, got {type(llm_config)}")
@@ -342,7 +343,7 @@ class ConversableAgent:
             raise ValueError(f"{hook!r} is already registered as a {hookable_method} hook")
         self.hook_lists[hookable_method].append(hook)
 
-    def register_function(self, function_map: dict[str, Callable[..., Any] | None]) -> None:
+    def register_function(self, function_map: Mapping[str, Callable[..., Any] | None]) -> None:
         """Add (or, with None, remove) functions this agent executes when asked by name."""
         for name, function in function_map.items():
             if not _FUNCTION_NAME.match(name):
@@ -817,7 +818,8 @@ class ConversableAgent:
                 if timeout <= 0:
                     return f"time limit of {time_limit}s reached"
             try:
-                outcome: Outcome = await runtime.send_message(
+                outcome = await request(
+                    runtime,
                     Delivery(message, speaker._uid, wanted, silent),
                     ids[listener],
                     sender=ids[speaker],
@@ -869,9 +871,10 @@ class ConversableAgent:
         self, message: str | Message, sender: Any, request_reply: bool | None = None, silent: bool = False
     ) -> None:
         """Record ``message`` from ``sender`` and, if a reply is wanted, answer it (and so on)."""
-        stored = normalize(message, role="user", author=sender.name)
-        sender._oai_messages[self].append(normalize(message, role="assistant", author=sender.name))
-        await sender._converse(self, stored, request_reply=request_reply, silent=silent)
+        stored = normalize(message, role="assistant", author=sender.name)
+        await on_loop_of(
+            self._runtime, lambda: sender._converse(self, stored, request_reply=request_reply, silent=silent)
+        )
 
     def receive(
         self, message: str | Message, sender: Any, request_reply: bool | None = None, silent: bool = False
@@ -1077,10 +1080,3 @@ async def _summary_from_nested_chats(
         return True, None
     results = await a_initiate_chats(queue)
     return True, results[-1].summary
-
-
-def _signature_has(func: Callable[..., Any], name: str) -> bool:
-    try:
-        return name in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from actorgen_core import AgentRuntime, TopicId
 from actorgen_core.models import AssistantMessage, LLMMessage, SystemMessage, UserMessage
 
-from ._actor import CURRENT_RUNTIME, Delivery, Flush, GroupBroadcast, Outcome, TakeTurn
+from ._actor import CURRENT_RUNTIME, Delivery, Flush, GroupBroadcast, Outcome, TakeTurn, request
 from ._agent import Agent
 from ._conversable_agent import ConversableAgent
 from ._llm import ModelCaller
@@ -178,7 +178,7 @@ class GroupChat:
             if isinstance(chosen, Agent) and not isinstance(chosen, str):
                 if chosen not in self.agents:
                     raise ValueError(f"The speaker selection function chose {chosen.name}, who is not in the group")
-                return chosen  # type: ignore[return-value]
+                return chosen
             if not isinstance(chosen, str) or chosen.lower() not in SELECTION_METHODS:
                 raise ValueError(
                     f"The speaker selection function must return an agent, one of {SELECTION_METHODS} or None; "
@@ -429,9 +429,7 @@ class GroupChatManager(ConversableAgent):
                 break
             if not silent:
                 print(f"\nNext speaker: {speaker.name}\n", flush=True)
-            outcome = await runtime.send_message(
-                TakeTurn(self._uid, silent), actors[speaker], sender=me, timeout=float("inf")
-            )
+            outcome = await request(runtime, TakeTurn(self._uid, silent), actors[speaker], sender=me)
             if outcome.reply is None:
                 reason = f"{speaker.name} did not speak: {outcome.stop_reason}"
                 break
@@ -441,7 +439,7 @@ class GroupChatManager(ConversableAgent):
                 print(render(message, speaker.name, self.name), flush=True)
         # Every participant has handled every broadcast before the chat is reported as over.
         for agent in groupchat.agents:
-            await runtime.send_message(Flush(), actors[agent], sender=me, timeout=float("inf"))
+            await request(runtime, Flush(), actors[agent], sender=me)
         self._decline_reasons[sender] = reason or "the group chat ended"
         return True, None
 

@@ -83,12 +83,6 @@ def _calls_by_id(history: Sequence[Message]) -> dict[str, str]:
     return names
 
 
-def _user_content(content: Any) -> str | list[Any]:
-    if isinstance(content, list):
-        return content_str(content)
-    return content_str(content)
-
-
 def to_llm_messages(system_message: str, history: Sequence[Message], own_name: str) -> list[LLMMessage]:
     """The model request of an agent: its system message, then its history as it saw it.
 
@@ -148,7 +142,7 @@ def to_llm_messages(system_message: str, history: Sequence[Message], own_name: s
         if role == "assistant":
             result.append(AssistantMessage(content=content_str(content), source=name))
         else:
-            result.append(UserMessage(content=_user_content(content), source=name))
+            result.append(UserMessage(content=content_str(content), source=name))
     return result
 
 
