@@ -369,3 +369,43 @@ def test_history_maintenance() -> None:
     alice.update_system_message("new")
     assert (alice.description, alice.system_message) == ("the first agent", "new")
     assert UserProxyAgent("u", code_execution_config=False).description.startswith("A human user")
+
+
+async def test_async_chat_queue_runs_after_prerequisites_with_their_summaries() -> None:
+    alice, bob, carol = plain("alice"), plain("bob", "B done"), plain("carol", "C done")
+    results = await actorgen_agentchat.a_initiate_chats(
+        [
+            {
+                "chat_id": 2,
+                "sender": alice,
+                "recipient": carol,
+                "message": "second",
+                "max_turns": 1,
+                "silent": True,
+                "prerequisites": [1],
+            },
+            {"chat_id": 1, "sender": alice, "recipient": bob, "message": "first", "max_turns": 1, "silent": True},
+        ]
+    )
+    assert set(results) == {1, 2}
+    assert results[2].chat_history[0]["content"] == "second\nContext:\nB done"
+    assert results[1].chat_id == 1
+    with pytest.raises(ValueError, match="prerequisites"):
+        await alice.a_initiate_chats([{"chat_id": 1, "recipient": bob, "message": "x", "prerequisites": [1]}])
+
+
+def test_without_a_message_the_initiator_asks_the_human() -> None:
+    alice, bob = plain("alice"), plain("bob", "ok")
+    human = Human("typed task")
+    alice.get_human_input = human  # type: ignore[method-assign]
+    result = alice.initiate_chat(bob, max_turns=1, silent=True)
+    assert result.chat_history[0]["content"] == "typed task"
+    assert human.prompts == [">"]
+
+
+def test_code_execution_without_use_docker_warns_that_code_runs_locally() -> None:
+    from actorgen_agentchat import _conversable_agent
+
+    _conversable_agent._warned_local_execution = False
+    with pytest.warns(UserWarning, match="not in a sandbox"):
+        UserProxyAgent("u")

@@ -75,26 +75,57 @@ def _carryover_for(entry: dict[str, Any], finished: Sequence[ChatResult]) -> lis
 _NOT_CHAT_ARGS = frozenset({"sender", "recipient", "finished_chat_indexes_to_exclude_from_carryover", "prerequisites"})
 
 
-async def a_initiate_chats(chat_queue: Sequence[dict[str, Any]]) -> list[ChatResult]:
+async def run_chat_queue(chat_queue: Sequence[dict[str, Any]]) -> list[ChatResult]:
     """Run the chats of ``chat_queue`` one after the other; each one's carryover is its own
     ``carryover`` plus the summaries of the chats before it (minus the excluded indexes)."""
     finished: list[ChatResult] = []
     for number, raw in enumerate(chat_queue):
         entry = dict(raw)
-        if "sender" not in entry or "recipient" not in entry:
-            raise ValueError(f"Chat {number} of the queue needs both 'sender' and 'recipient'")
-        sender: ConversableAgent = entry["sender"]
         entry["carryover"] = _carryover_for(entry, finished)
-        if "message" not in entry:
-            warnings.warn(f"Chat {number} of the queue has no 'message': the human is asked", stacklevel=2)
-        if not entry.get("silent", False):
-            print(f"\n*** chat {number}: {sender.name} → {entry['recipient'].name} ***\n", flush=True)
-        kwargs = {key: value for key, value in entry.items() if key not in _NOT_CHAT_ARGS}
-        result = await sender.a_initiate_chat(entry["recipient"], **kwargs)
-        finished.append(result)
+        finished.append(await _run_entry(number, entry))
     return finished
 
 
+async def _run_entry(number: int, entry: dict[str, Any]) -> ChatResult:
+    if "sender" not in entry or "recipient" not in entry:
+        raise ValueError(f"Chat {number} of the queue needs both 'sender' and 'recipient'")
+    sender: ConversableAgent = entry["sender"]
+    if "message" not in entry:
+        warnings.warn(f"Chat {number} of the queue has no 'message': the human is asked", stacklevel=3)
+    if not entry.get("silent", False):
+        print(f"\n*** chat {number}: {sender.name} → {entry['recipient'].name} ***\n", flush=True)
+    kwargs = {key: value for key, value in entry.items() if key not in _NOT_CHAT_ARGS}
+    return await sender.a_initiate_chat(entry["recipient"], **kwargs)
+
+
 def initiate_chats(chat_queue: Sequence[dict[str, Any]]) -> list[ChatResult]:
-    """The synchronous form of :func:`a_initiate_chats`."""
-    return run_sync(lambda: a_initiate_chats(chat_queue))
+    """Run the chats of ``chat_queue`` in order, passing each finished chat's summary on as
+    carryover to the chats after it; returns their results in order."""
+    return run_sync(lambda: run_chat_queue(chat_queue))
+
+
+async def a_initiate_chats(chat_queue: Sequence[dict[str, Any]]) -> dict[int, ChatResult]:
+    """Run the chats of ``chat_queue``, each after its ``prerequisites`` (a list of chat_ids),
+    one at a time; a chat's carryover is its own plus its prerequisites' summaries. Returns the
+    results by ``chat_id`` (an entry without one gets its index)."""
+    entries = {int(raw.get("chat_id", index)): dict(raw) for index, raw in enumerate(chat_queue)}
+    if len(entries) != len(chat_queue):
+        raise ValueError("Every chat of the queue needs a unique chat_id")
+    results: dict[int, ChatResult] = {}
+    pending = list(entries)
+    while pending:
+        ready = [
+            chat_id for chat_id in pending if all(p in results for p in entries[chat_id].get("prerequisites") or ())
+        ]
+        if not ready:
+            raise ValueError(f"The prerequisites of chats {pending} can never be met (a cycle or an unknown chat_id)")
+        for chat_id in ready:
+            entry = entries[chat_id]
+            given = entry.get("carryover")
+            carryover: list[Any] = [] if given is None else ([given] if isinstance(given, str) else list(given))
+            carryover.extend(results[p].summary for p in entry.get("prerequisites") or ())
+            entry["carryover"] = carryover
+            entry["chat_id"] = chat_id
+            results[chat_id] = await _run_entry(chat_id, entry)
+            pending.remove(chat_id)
+    return results

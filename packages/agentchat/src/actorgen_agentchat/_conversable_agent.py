@@ -40,7 +40,7 @@ from ._actor import (
     request,
 )
 from ._agent import Agent
-from ._chat import ChatResult, a_initiate_chats, with_carryover
+from ._chat import ChatResult, a_initiate_chats, run_chat_queue, with_carryover
 from ._code import execution_reply, extract_code_blocks
 from ._llm import ModelCaller, UsageTotals, usage_summary
 from ._loop import call_user, on_loop_of, run_sync, runtime_for
@@ -992,14 +992,14 @@ class ConversableAgent:
             self._runtime,
         )
 
-    async def a_initiate_chats(self, chat_queue: list[dict[str, Any]]) -> list[ChatResult]:
-        queue = [{"sender": self, **entry} for entry in chat_queue]
-        results = await a_initiate_chats(queue)
-        self._finished_chats.extend(r for r in results if r not in self._finished_chats)
-        return results
+    async def a_initiate_chats(self, chat_queue: list[dict[str, Any]]) -> dict[int, ChatResult]:
+        """:func:`actorgen_agentchat.a_initiate_chats` with this agent as the default sender."""
+        return await a_initiate_chats([{"sender": self, **entry} for entry in chat_queue])
 
     def initiate_chats(self, chat_queue: list[dict[str, Any]]) -> list[ChatResult]:
-        return run_sync(lambda: self.a_initiate_chats(chat_queue), self._runtime)
+        """:func:`actorgen_agentchat.initiate_chats` with this agent as the default sender."""
+        queue = [{"sender": self, **entry} for entry in chat_queue]
+        return run_sync(lambda: run_chat_queue(queue), self._runtime)
 
     async def _summarize(
         self, recipient: ConversableAgent, method: str | Callable[..., Any] | None, summary_args: dict[str, Any]
@@ -1051,11 +1051,28 @@ def _make_executor(config: dict[str, Any]) -> CodeExecutor:
             "code_execution_config={'use_docker': False, ...} to run code locally (not a sandbox), "
             "or pass a CodeExecutor as 'executor'"
         )
+    if "use_docker" not in config and not _warned_local_execution:
+        _warn_local_execution()
     options = dict(config.get("commandline-local") or {})
     options.setdefault("work_dir", config.get("work_dir"))
     options.setdefault("timeout", config.get("timeout", 600))
     options.setdefault("cleanup_temp_files", False)
     return LocalCommandLineCodeExecutor(**options)
+
+
+_warned_local_execution = False
+
+
+def _warn_local_execution() -> None:
+    global _warned_local_execution
+    _warned_local_execution = True
+    warnings.warn(
+        "code_execution_config without 'use_docker': code runs locally as the current user (not in a sandbox; "
+        "v0.2 defaulted to Docker). Say use_docker=False to silence this, or code_execution_config=False to "
+        "disable code execution.",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 async def _summary_from_nested_chats(
@@ -1078,5 +1095,5 @@ async def _summary_from_nested_chats(
         queue.append(entry)
     if not queue:
         return True, None
-    results = await a_initiate_chats(queue)
+    results = await run_chat_queue(queue)
     return True, results[-1].summary

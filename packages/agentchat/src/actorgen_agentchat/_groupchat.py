@@ -7,6 +7,7 @@ import logging
 import random
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -80,6 +81,8 @@ class GroupChat:
             raise ValueError(
                 f"speaker_selection_method must be one of {SELECTION_METHODS} or a callable, got {method!r}"
             )
+        if self.enable_clear_history:
+            warnings.warn("enable_clear_history is not supported by actorgen_agentchat and is ignored", stacklevel=3)
         if not self.select_speaker_message_template:
             raise ValueError("select_speaker_message_template must not be empty")
         graph = self.allowed_or_disallowed_speaker_transitions
