@@ -254,3 +254,25 @@ def test_reflection_summary_of_a_group_chat_covers_the_whole_transcript(server: 
     assert result.summary == "b and c spoke."
     sent = server.requests[0].json()["messages"]
     assert [m["content"] for m in sent[1:-1]] == ["start", "b speaking", "c speaking"]
+
+
+async def test_async_group_chat_on_a_given_runtime_sees_broadcasts_in_order() -> None:
+    from actorgen_core import SingleThreadedAgentRuntime
+
+    runtime = SingleThreadedAgentRuntime()
+    a, b, c = (member(name, runtime=runtime) for name in "abc")
+    seen_by_c: list[list[str]] = []
+
+    def c_reply(recipient: Any, messages: Any = None, sender: Any = None, config: Any = None) -> Any:
+        seen_by_c.append([m["content"] for m in messages])
+        return True, f"c after {len(messages)}"
+
+    c.register_reply(ConversableAgent, c_reply)
+    groupchat = GroupChat(agents=[a, b, c], max_round=6, speaker_selection_method="round_robin")
+    manager = GroupChatManager(groupchat, llm_config=False, runtime=runtime)
+    result = await a.a_initiate_chat(manager, message="start", silent=True)
+    assert speakers(groupchat) == ["a", "b", "c", "a", "b", "c"]
+    # Each time c speaks, it has recorded every message before its turn, in order.
+    assert seen_by_c == [["start", "b speaking"], ["start", "b speaking", "c after 2", "a speaking", "b speaking"]]
+    assert [m["content"] for m in result.chat_history] == [m["content"] for m in groupchat.messages]
+    await runtime.stop()

@@ -409,3 +409,12 @@ def test_code_execution_without_use_docker_warns_that_code_runs_locally() -> Non
     _conversable_agent._warned_local_execution = False
     with pytest.warns(UserWarning, match="not in a sandbox"):
         UserProxyAgent("u")
+
+
+def test_a_model_error_ends_the_chat_by_raising_it(server: FakeOpenAIServer) -> None:
+    from actorgen_ext.models.openai import BadRequestError
+
+    server.script(Reply(400, {"error": {"message": "this request is wrong"}}))
+    assistant = AssistantAgent("assistant", llm_config=llm_config(server))
+    with pytest.raises(BadRequestError, match="this request is wrong"):
+        plain("user").initiate_chat(assistant, message="hi", silent=True)
