@@ -203,3 +203,25 @@ def test_chatbot_generate_reply_with_a_model(server: FakeOpenAIServer) -> None:
     bot = ConversableAgent("bot", llm_config=llm_config(server), human_input_mode="NEVER")
     assert bot.generate_reply(messages=[{"role": "user", "content": "Hi"}]) == "Hello, human."
     assert server.requests[0].json()["messages"][-1] == {"role": "user", "content": "Hi", "name": "user"}
+
+
+def test_a_chat_completion_client_can_be_passed_as_llm_config(server: FakeOpenAIServer) -> None:
+    from actorgen_ext.models.openai import OpenAIChatCompletionClient
+
+    say(server, "direct client answer")
+    client = OpenAIChatCompletionClient(model="gpt-4o", api_key="sk-x", base_url=server.base_url, max_retries=0)
+    bot = ConversableAgent("bot", llm_config=client, human_input_mode="NEVER", system_message="Sys.")
+    result = plain("user").initiate_chat(bot, message="hi", max_turns=1, silent=True)
+    assert result.summary == "direct client answer"
+    assert server.requests[0].json()["messages"][0] == {"role": "system", "content": "Sys."}
+    assert result.cost["usage_including_cached_inference"]["total_cost"] == 0
+
+
+def test_stop_reply_at_receive_silences_replies_on_receipt() -> None:
+    alice, bob = plain("alice"), plain("bob", "b")
+    bob.reply_at_receive[alice] = True
+    alice.send("first", bob, silent=True)
+    assert [m["content"] for m in alice.chat_messages[bob]] == ["first", "b"]
+    bob.stop_reply_at_receive(alice)
+    alice.send("second", bob, silent=True)
+    assert [m["content"] for m in alice.chat_messages[bob]] == ["first", "b", "second"]

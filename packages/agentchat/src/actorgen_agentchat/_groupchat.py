@@ -320,7 +320,7 @@ class GroupChatManager(ConversableAgent):
             **kwargs,
         )
         if (
-            groupchat.speaker_selection_method == "auto"
+            str(groupchat.speaker_selection_method).lower() == "auto"
             and self.client is None
             and groupchat.select_speaker_auto_llm_config is None
             and len(groupchat.agents) > 1
