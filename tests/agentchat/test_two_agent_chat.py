@@ -404,9 +404,9 @@ def test_without_a_message_the_initiator_asks_the_human() -> None:
 
 
 def test_code_execution_without_use_docker_warns_that_code_runs_locally() -> None:
-    from actorgen_agentchat import _conversable_agent
+    from actorgen_agentchat import _code
 
-    _conversable_agent._warned_local_execution = False
+    _code._warned_local_execution = False
     with pytest.warns(UserWarning, match="not in a sandbox"):
         UserProxyAgent("u")
 

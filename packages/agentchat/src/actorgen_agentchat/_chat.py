@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._loop import run_sync
+from ._loop import call_user, run_sync
+from ._messages import Message, content_str
 
 if TYPE_CHECKING:
     from ._conversable_agent import ConversableAgent
@@ -129,3 +130,27 @@ async def a_initiate_chats(chat_queue: Sequence[dict[str, Any]]) -> dict[int, Ch
             results[chat_id] = await _run_entry(chat_id, entry)
             pending.remove(chat_id)
     return results
+
+
+async def summary_from_nested_chats(
+    chat_queue: list[dict[str, Any]], recipient: ConversableAgent, messages: list[Message], sender: Any, config: Any
+) -> tuple[bool, str | None]:
+    """Run the nested chats (the first one's message defaulting to the last message received)
+    and reply with the summary of the last one."""
+    queue: list[dict[str, Any]] = []
+    for index, raw in enumerate(chat_queue):
+        entry = dict(raw)
+        entry.setdefault("sender", recipient)
+        given = entry.get("message")
+        if given is None and index == 0:
+            given = content_str(messages[-1].get("content")) if messages else ""
+        if callable(given):
+            given = await call_user(given, recipient, messages, sender, config)
+        if not given:
+            continue
+        entry["message"] = given
+        queue.append(entry)
+    if not queue:
+        return True, None
+    results = await run_chat_queue(queue)
+    return True, results[-1].summary

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import warnings
+from typing import Any
 
-from actorgen_core.code_executor import CodeBlock
+from actorgen_core.code_executor import CodeBlock, CodeExecutor
+from actorgen_ext.code_executors.local import LocalCommandLineCodeExecutor
 
 _FENCE = re.compile(r"```[ \t]*([\w+\-.]*)[ \t]*\r?\n(.*?)\r?\n?```", re.DOTALL)
 
@@ -42,3 +45,39 @@ def extract_code_blocks(text: str) -> list[CodeBlock]:
 def execution_reply(exit_code: int, output: str) -> str:
     status = "execution succeeded" if exit_code == 0 else "execution failed"
     return f"exitcode: {exit_code} ({status})\nCode output: {output}"
+
+
+def make_executor(config: dict[str, Any]) -> CodeExecutor:
+    executor = config.get("executor")
+    if isinstance(executor, CodeExecutor):
+        return executor
+    if executor not in (None, "commandline-local"):
+        raise ValueError(f"Unsupported code executor {executor!r}: use 'commandline-local' or a CodeExecutor")
+    if config.get("use_docker"):
+        raise ValueError(
+            "Docker code execution is not available in actorgen_agentchat: set "
+            "code_execution_config={'use_docker': False, ...} to run code locally (not a sandbox), "
+            "or pass a CodeExecutor as 'executor'"
+        )
+    if "use_docker" not in config and not _warned_local_execution:
+        _warn_local_execution()
+    options = dict(config.get("commandline-local") or {})
+    options.setdefault("work_dir", config.get("work_dir"))
+    options.setdefault("timeout", config.get("timeout", 600))
+    options.setdefault("cleanup_temp_files", False)
+    return LocalCommandLineCodeExecutor(**options)
+
+
+_warned_local_execution = False
+
+
+def _warn_local_execution() -> None:
+    global _warned_local_execution
+    _warned_local_execution = True
+    warnings.warn(
+        "code_execution_config without 'use_docker': code runs locally as the current user (not in a sandbox; "
+        "v0.2 defaulted to Docker). Say use_docker=False to silence this, or code_execution_config=False to "
+        "disable code execution.",
+        UserWarning,
+        stacklevel=4,
+    )

@@ -26,7 +26,6 @@ from actorgen_core import AgentId, AgentRuntime, CancellationToken, TypeSubscrip
 from actorgen_core.code_executor import CodeExecutor
 from actorgen_core.models import ChatCompletionClient
 from actorgen_core.tools import FunctionTool, ToolSchema
-from actorgen_ext.code_executors.local import LocalCommandLineCodeExecutor
 
 from ._actor import (
     CURRENT_RUNTIME,
@@ -40,9 +39,9 @@ from ._actor import (
     request,
 )
 from ._agent import Agent
-from ._chat import ChatResult, a_initiate_chats, run_chat_queue, with_carryover
-from ._code import execution_reply, extract_code_blocks
-from ._llm import ModelCaller, UsageTotals, usage_summary
+from ._chat import ChatResult, a_initiate_chats, run_chat_queue, summary_from_nested_chats, with_carryover
+from ._code import execution_reply, extract_code_blocks, make_executor
+from ._llm import ModelCaller, UsageTotals, tool_schema_from_v02, usage_summary
 from ._loop import call_user, on_loop_of, run_sync, runtime_for
 from ._messages import Message, content_str, dumps, normalize, render, reply_from_result, to_llm_messages
 
@@ -151,7 +150,7 @@ class ConversableAgent:
             self.llm_config = config
             self.client = ModelCaller(config)
             for tool in config.get("tools") or []:
-                self._tools.append(_tool_schema_from_v02(tool))
+                self._tools.append(tool_schema_from_v02(tool))
         else:
             raise TypeError(f"llm_config must be False, a dict or a ChatCompletionClient, got {type(llm_config)}")
 
@@ -163,7 +162,7 @@ class ConversableAgent:
         )
         self._code_executor: CodeExecutor | None = None
         if self._code_execution_config is not False:
-            self._code_executor = _make_executor(self._code_execution_config)
+            self._code_executor = make_executor(self._code_execution_config)
 
         # Registered in reverse: the last registered runs first.
         self.register_reply([Agent, None], ConversableAgent.a_generate_oai_reply)
@@ -374,7 +373,7 @@ class ConversableAgent:
         if is_remove:
             return
         assert isinstance(tool_sig, dict)
-        self._tools.append(_tool_schema_from_v02(tool_sig))
+        self._tools.append(tool_schema_from_v02(tool_sig))
         if isinstance(self.llm_config, dict):
             self.llm_config.setdefault("tools", []).append(tool_sig)
 
@@ -437,7 +436,7 @@ class ConversableAgent:
 
         The default position 1 is right after the termination and human-input check."""
         if reply_func_from_nested_chats == "summary_from_nested_chats":
-            reply_func: ReplyFunc = _summary_from_nested_chats
+            reply_func: ReplyFunc = summary_from_nested_chats
         elif callable(reply_func_from_nested_chats):
             reply_func = reply_func_from_nested_chats
         else:
@@ -1029,71 +1028,3 @@ class ConversableAgent:
             logger.warning("reflection_with_llm could not summarize the chat, the summary is empty: %s", error)
             return ""
         return content_str(result.content) if isinstance(result.content, str) else ""
-
-
-def _tool_schema_from_v02(tool: dict[str, Any]) -> ToolSchema:
-    function = tool.get("function", tool)
-    schema = ToolSchema(name=str(function["name"]), description=str(function.get("description", "")))
-    if "parameters" in function:
-        schema["parameters"] = function["parameters"]
-    return schema
-
-
-def _make_executor(config: dict[str, Any]) -> CodeExecutor:
-    executor = config.get("executor")
-    if isinstance(executor, CodeExecutor):
-        return executor
-    if executor not in (None, "commandline-local"):
-        raise ValueError(f"Unsupported code executor {executor!r}: use 'commandline-local' or a CodeExecutor")
-    if config.get("use_docker"):
-        raise ValueError(
-            "Docker code execution is not available in actorgen_agentchat: set "
-            "code_execution_config={'use_docker': False, ...} to run code locally (not a sandbox), "
-            "or pass a CodeExecutor as 'executor'"
-        )
-    if "use_docker" not in config and not _warned_local_execution:
-        _warn_local_execution()
-    options = dict(config.get("commandline-local") or {})
-    options.setdefault("work_dir", config.get("work_dir"))
-    options.setdefault("timeout", config.get("timeout", 600))
-    options.setdefault("cleanup_temp_files", False)
-    return LocalCommandLineCodeExecutor(**options)
-
-
-_warned_local_execution = False
-
-
-def _warn_local_execution() -> None:
-    global _warned_local_execution
-    _warned_local_execution = True
-    warnings.warn(
-        "code_execution_config without 'use_docker': code runs locally as the current user (not in a sandbox; "
-        "v0.2 defaulted to Docker). Say use_docker=False to silence this, or code_execution_config=False to "
-        "disable code execution.",
-        UserWarning,
-        stacklevel=4,
-    )
-
-
-async def _summary_from_nested_chats(
-    chat_queue: list[dict[str, Any]], recipient: ConversableAgent, messages: list[Message], sender: Any, config: Any
-) -> tuple[bool, str | None]:
-    """Run the nested chats (the first one's message defaulting to the last message received)
-    and reply with the summary of the last one."""
-    queue: list[dict[str, Any]] = []
-    for index, raw in enumerate(chat_queue):
-        entry = dict(raw)
-        entry.setdefault("sender", recipient)
-        given = entry.get("message")
-        if given is None and index == 0:
-            given = content_str(messages[-1].get("content")) if messages else ""
-        if callable(given):
-            given = await call_user(given, recipient, messages, sender, config)
-        if not given:
-            continue
-        entry["message"] = given
-        queue.append(entry)
-    if not queue:
-        return True, None
-    results = await run_chat_queue(queue)
-    return True, results[-1].summary

@@ -194,3 +194,11 @@ class ModelCaller:
         for endpoint in self._endpoints:
             if endpoint.owned:
                 await endpoint.client.close()
+
+
+def tool_schema_from_v02(tool: dict[str, Any]) -> ToolSchema:
+    function = tool.get("function", tool)
+    schema = ToolSchema(name=str(function["name"]), description=str(function.get("description", "")))
+    if "parameters" in function:
+        schema["parameters"] = function["parameters"]
+    return schema
