@@ -186,6 +186,7 @@ def test_tools_from_annotated_hints_run_and_errors_go_back_to_the_model(server: 
     second = server.requests[1].json()["messages"]
     assert [m["role"] for m in second[-4:]] == ["tool"] * 4
     assert [m["tool_call_id"] for m in second[-4:]] == ["c1", "c2", "c3", "c4"]
+    assert "boom: test" in second[-2]["content"]  # the error went back to the model, and the chat went on
     assert second[-5]["role"] == "assistant" and len(second[-5]["tool_calls"]) == 4
 
 
