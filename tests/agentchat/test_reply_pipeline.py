@@ -216,6 +216,10 @@ def test_a_chat_completion_client_can_be_passed_as_llm_config(server: FakeOpenAI
     assert result.summary == "direct client answer"
     assert server.requests[0].json()["messages"][0] == {"role": "system", "content": "Sys."}
     assert result.cost["usage_including_cached_inference"]["total_cost"] == 0
+    usage = bot.get_total_usage()
+    assert usage is not None and usage["total_cost"] == 0
+    assert [entry["total_tokens"] for name, entry in usage.items() if name != "total_cost"] == [14]
+    assert plain("x").get_total_usage() is None
 
 
 def test_stop_reply_at_receive_silences_replies_on_receipt() -> None:

@@ -298,6 +298,20 @@ class ConversableAgent:
     def usage(self) -> UsageTotals:
         return self.client.usage if self.client is not None else UsageTotals()
 
+    def get_total_usage(self) -> dict[str, Any] | None:
+        """Tokens and cost per model since creation or reset(), cached answers included (None without a model)."""
+        return usage_summary([self.usage])["usage_including_cached_inference"] if self.client is not None else None
+
+    def get_actual_usage(self) -> dict[str, Any] | None:
+        """Like get_total_usage, without answers served from a cache."""
+        return usage_summary([self.usage])["usage_excluding_cached_inference"] if self.client is not None else None
+
+    def print_usage_summary(self) -> None:
+        if self.client is None:
+            print(f"{self.name} has no model.", flush=True)
+            return
+        print(f"Model usage of {self.name}: {json.dumps(self.get_total_usage())}", flush=True)
+
     # ------------------------------------------------------------------ registration
 
     def register_reply(
