@@ -276,3 +276,24 @@ async def test_async_group_chat_on_a_given_runtime_sees_broadcasts_in_order() ->
     assert seen_by_c == [["start", "b speaking"], ["start", "b speaking", "c after 2", "a speaking", "b speaking"]]
     assert [m["content"] for m in result.chat_history] == [m["content"] for m in groupchat.messages]
     await runtime.stop()
+
+
+def test_a_time_limit_stops_the_group_and_the_manager_stops_too() -> None:
+    import time
+
+    a, b = member("a"), member("b")
+
+    async def slow(recipient: Any, messages: Any = None, sender: Any = None, config: Any = None) -> Any:
+        import asyncio
+
+        await asyncio.sleep(0.05)
+        return True, "slow"
+
+    b.register_reply(ConversableAgent, slow)
+    groupchat = GroupChat(agents=[a, b], max_round=1000, speaker_selection_method="round_robin")
+    result = a.initiate_chat(GroupChatManager(groupchat, llm_config=False), message="go", silent=True, time_limit=0.3)
+    assert result.stop_reason == "time limit of 0.3s reached"
+    length = len(groupchat.messages)
+    assert 2 <= length < 20
+    time.sleep(0.3)
+    assert len(groupchat.messages) == length  # the manager's turn was cancelled with the request
