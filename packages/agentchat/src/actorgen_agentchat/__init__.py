@@ -10,6 +10,7 @@ from ._chat import ChatResult, a_initiate_chats, initiate_chats
 from ._conversable_agent import ConversableAgent
 from ._functions import register_function
 from ._groupchat import GroupChat, GroupChatManager, NoEligibleSpeaker
+from ._remote import RemoteAgent
 
 __all__ = [
     "Agent",
@@ -23,4 +24,5 @@ __all__ = [
     "a_initiate_chats",
     "register_function",
     "NoEligibleSpeaker",
+    "RemoteAgent",
 ]

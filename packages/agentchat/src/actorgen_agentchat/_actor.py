@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import math
+import re
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,15 @@ class GroupBroadcast:
 
 
 @dataclass
+class PrepareChat:
+    """A chat with ``peer`` starts: reset the counters for it, and maybe the history."""
+
+    peer: str
+    clear_history: bool
+    reply_at_receive: bool
+
+
+@dataclass
 class Flush:
     """Answered once everything sent to the agent before it has been handled."""
 
@@ -68,18 +78,54 @@ CURRENT_RUNTIME: contextvars.ContextVar[AgentRuntime | None] = contextvars.Conte
     "actorgen_agentchat_current_runtime", default=None
 )
 
+# Agents of this process by id, and stand-ins for agents of other processes (kept, so that a
+# remote peer stays the same key of every history).
 _agents: weakref.WeakValueDictionary[str, ConversableAgent] = weakref.WeakValueDictionary()
+_standins: dict[str, ConversableAgent] = {}
+_used_ids: set[str] = set()
 
 
-def register_agent(uid: str, agent: ConversableAgent) -> None:
-    _agents[uid] = agent
+def allocate_uid(name: str) -> str:
+    """The agent's id in this process: its name (letters, digits, "_", "-", "." only), the
+    same in every process, so that agents of one chat can live in different processes;
+    a second agent of the same name in one process gets a numbered id."""
+    base = re.sub(r"[^\w\-.]", "_", name)[:100] or "agent"
+    uid, number = base, 1
+    while uid in _used_ids:
+        number += 1
+        uid = f"{base}-{number}"
+    _used_ids.add(uid)
+    return uid
 
 
-def agent_by_uid(uid: str) -> ConversableAgent:
+def register_agent(uid: str, agent: ConversableAgent, *, standin: bool = False) -> None:
+    if standin:
+        _standins[uid] = agent
+    else:
+        _agents[uid] = agent
+
+
+def local_agent(uid: str) -> ConversableAgent:
+    """The agent of this process an actor stands for."""
     try:
         return _agents[uid]
     except KeyError:
         raise LookupError(f"No live agent with id {uid!r} in this process") from None
+
+
+def agent_by_uid(uid: str) -> ConversableAgent:
+    """A peer by id: the stand-in this process uses for it if it has one (a RemoteAgent),
+    else the agent living here, else a new stand-in (a remote agent that spoke first)."""
+    agent = _standins.get(uid) or _agents.get(uid)
+    if agent is None:
+        from ._remote import RemoteAgent  # an agent of another process is speaking to us
+
+        agent = RemoteAgent(uid)
+    return agent
+
+
+def actor_type(uid: str) -> str:
+    return f"agentchat.{uid}"
 
 
 class ChatActor(RoutedAgent):
@@ -92,16 +138,23 @@ class ChatActor(RoutedAgent):
     @rpc
     async def on_delivery(self, message: Delivery, ctx: MessageContext) -> Outcome:
         CURRENT_RUNTIME.set(self.runtime)
-        return await agent_by_uid(self._uid)._handle_delivery(message)
+        return await local_agent(self._uid)._handle_delivery(message)
 
     @rpc
     async def on_take_turn(self, message: TakeTurn, ctx: MessageContext) -> Outcome:
         CURRENT_RUNTIME.set(self.runtime)
-        return await agent_by_uid(self._uid)._handle_take_turn(message)
+        return await local_agent(self._uid)._handle_take_turn(message)
 
     @event
     async def on_broadcast(self, message: GroupBroadcast, ctx: MessageContext) -> None:
-        agent_by_uid(self._uid)._handle_broadcast(message)
+        local_agent(self._uid)._handle_broadcast(message)
+
+    @rpc
+    async def on_prepare_chat(self, message: PrepareChat, ctx: MessageContext) -> Outcome:
+        CURRENT_RUNTIME.set(self.runtime)
+        agent = local_agent(self._uid)
+        await agent._a_prepare_chat(agent_by_uid(message.peer), message.clear_history, message.reply_at_receive)
+        return Outcome(None)
 
     @rpc
     async def on_flush(self, message: Flush, ctx: MessageContext) -> Outcome:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import itertools
 import json
 import logging
 import math
@@ -33,8 +32,11 @@ from ._actor import (
     Delivery,
     GroupBroadcast,
     Outcome,
+    PrepareChat,
     TakeTurn,
+    actor_type,
     agent_by_uid,
+    allocate_uid,
     register_agent,
     request,
 )
@@ -52,15 +54,10 @@ HumanInputMode = Literal["ALWAYS", "NEVER", "TERMINATE"]
 
 _HOOKABLE = ("process_last_received_message", "process_all_messages_before_reply", "process_message_before_send")
 _FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_uids = itertools.count(1)
 
 
 def _default_is_termination_msg(message: Message) -> bool:
     return content_str(message.get("content")) == "TERMINATE"
-
-
-def _safe_type_name(name: str) -> str:
-    return re.sub(r"[^\w\-.]", "_", name)[:100] or "agent"
 
 
 class ConversableAgent:
@@ -71,6 +68,7 @@ class ConversableAgent:
     actor runs on (default: an implicit SingleThreadedAgentRuntime per event loop).
     """
 
+    _is_remote = False  # a stand-in for an agent living in another process (see RemoteAgent)
     DEFAULT_CONFIG: Any = False
     MAX_CONSECUTIVE_AUTO_REPLY = 100
     DEFAULT_SUMMARY_METHOD = "last_msg"
@@ -99,8 +97,8 @@ class ConversableAgent:
         if human_input_mode not in ("ALWAYS", "NEVER", "TERMINATE"):
             raise ValueError(f"human_input_mode must be 'ALWAYS', 'TERMINATE' or 'NEVER', got {human_input_mode!r}")
         self._name = name
-        self._uid = f"{_safe_type_name(name)}-{next(_uids)}"
-        register_agent(self._uid, self)
+        self._uid = name if self._is_remote else allocate_uid(name)
+        register_agent(self._uid, self, standin=self._is_remote)
         if isinstance(system_message, list):
             system_message = "\n".join(system_message)
         self._oai_system_message = [{"content": system_message or "", "role": "system"}]
@@ -737,8 +735,13 @@ class ConversableAgent:
 
     async def _register(self, runtime: AgentRuntime) -> AgentId:
         uid = self._uid
-        agent_type = await ChatActor.register(runtime, f"agentchat.{uid}", lambda: ChatActor(uid))
+        agent_type = await ChatActor.register(runtime, actor_type(uid), lambda: ChatActor(uid))
         return AgentId(agent_type.type, "default")
+
+    async def a_register_actor(self, runtime: AgentRuntime | None = None) -> AgentId:
+        """Register this agent's actor on ``runtime`` (default: the agent's) now instead of at
+        its first chat, so that agents in other processes can reach it (as ``RemoteAgent(name)``)."""
+        return await self._actor_on(await runtime_for(runtime or self._runtime))
 
     async def _subscribe(self, runtime: AgentRuntime, topic_type: str) -> None:
         topics = self._subscribed.setdefault(runtime, set())
@@ -894,16 +897,24 @@ class ConversableAgent:
     ) -> None:
         run_sync(lambda: self.a_receive(message, sender, request_reply, silent), self._runtime)
 
-    def _prepare_chat(
-        self, recipient: Any, clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
-    ) -> None:
-        self.reset_consecutive_auto_reply_counter(recipient)
-        self.reply_at_receive[recipient] = reply_at_receive
+    async def _a_prepare_chat(self, peer: Any, clear_history: bool, reply_at_receive: bool) -> None:
+        """A chat with ``peer`` starts (run by this agent's actor, or by the initiator itself)."""
+        self.reset_consecutive_auto_reply_counter(peer)
+        self.reply_at_receive[peer] = reply_at_receive
         if clear_history:
-            self.clear_history(recipient)
+            self.clear_history(peer)
             self._human_input = []
-        if prepare_recipient:
-            recipient._prepare_chat(self, clear_history, False, reply_at_receive)
+
+    async def _a_prepare_peer(
+        self, runtime: AgentRuntime, peer: Any, clear_history: bool, reply_at_receive: bool
+    ) -> None:
+        """Tell ``peer``'s actor that a chat with this agent starts."""
+        await request(
+            runtime,
+            PrepareChat(self._uid, clear_history, reply_at_receive),
+            await peer._actor_on(runtime),
+            sender=await self._actor_on(runtime),
+        )
 
     async def a_generate_init_message(self, message: str | Message | None, **kwargs: Any) -> str | Message:
         if message is None:
@@ -944,7 +955,9 @@ class ConversableAgent:
         async def chat() -> ChatResult:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + time_limit if time_limit is not None else None
-            self._prepare_chat(recipient, clear_history, reply_at_receive=max_turns is None)
+            runtime = await self._chat_runtime(recipient)
+            await self._a_prepare_chat(recipient, clear_history, max_turns is None)
+            await self._a_prepare_peer(runtime, recipient, clear_history, max_turns is None)
             before = [self.usage.snapshot(), recipient.usage.snapshot()]
             if callable(message):
                 first = await call_user(message, self, recipient, kwargs)
@@ -1023,7 +1036,8 @@ class ConversableAgent:
             return str(await call_user(method, self, recipient, summary_args))
         if method == "last_msg":
             try:
-                last = recipient.last_message(self)
+                # A remote recipient's last message with us is our own last message with it.
+                last = self.last_message(recipient) if recipient._is_remote else recipient.last_message(self)
             except (KeyError, ValueError):
                 last = None
             if last is None:
@@ -1032,7 +1046,10 @@ class ConversableAgent:
         summarizer = recipient if recipient.client is not None else self
         prompt = summary_args.get("summary_prompt") or self.DEFAULT_SUMMARY_PROMPT
         role = summary_args.get("summary_role", "system")
-        history = [*recipient.chat_messages_for_summary(self), {"role": role, "content": prompt, "name": self.name}]
+        transcript = (
+            self._oai_messages[recipient] if recipient._is_remote else recipient.chat_messages_for_summary(self)
+        )
+        history = [*transcript, {"role": role, "content": prompt, "name": self.name}]
         assert summarizer.client is not None
         try:
             result = await summarizer.client.create(

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import re
+import secrets
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -335,6 +336,8 @@ class GroupChatManager(ConversableAgent):
         self._selection_caller: ModelCaller | None = None
         self._selection_fallbacks = 0
         self._chat_silent = False
+        # One topic per manager object: a later manager of the same name never reaches old subscribers.
+        self._group_topic = f"agentchat.group.{self._uid}.{secrets.token_hex(4)}"
         self.register_reply(Agent, GroupChatManager.a_run_chat, config=groupchat, reset_config=GroupChat.reset)
 
     @property
@@ -367,15 +370,14 @@ class GroupChatManager(ConversableAgent):
         self._chat_silent = delivery.silent  # initiate_chat(silent=True) also quiets the group's transcript
         return await super()._handle_delivery(delivery)
 
-    def _prepare_chat(
-        self, recipient: Any, clear_history: bool, prepare_recipient: bool = True, reply_at_receive: bool = True
-    ) -> None:
-        super()._prepare_chat(recipient, clear_history, prepare_recipient, reply_at_receive)
+    async def _a_prepare_chat(self, peer: Any, clear_history: bool, reply_at_receive: bool) -> None:
+        await super()._a_prepare_chat(peer, clear_history, reply_at_receive)
         if clear_history:
             self._groupchat.reset()
+        runtime = await self._group_runtime()
         for agent in self._groupchat.agents:
-            if agent is not recipient:
-                agent._prepare_chat(self, clear_history, False, reply_at_receive=False)
+            if agent is not peer:
+                await self._a_prepare_peer(runtime, agent, clear_history, reply_at_receive=False)
                 self.reset_consecutive_auto_reply_counter(agent)
                 if clear_history:
                     self.clear_history(agent)
@@ -394,7 +396,7 @@ class GroupChatManager(ConversableAgent):
         if messages is None:
             messages = self._oai_messages[sender]
         runtime = await self._group_runtime()
-        topic = TopicId(f"agentchat.group.{self._uid}", "default")
+        topic = TopicId(self._group_topic, "default")
         me = await self._actor_on(runtime)
         actors = {}
         for agent in groupchat.agents:
