@@ -95,3 +95,17 @@ def test_agentchat_nested_chat_answers_with_the_nested_summary() -> None:
     out = run_agentchat_sample("nested_chat.py").stdout
     assert "reviewer_front → critic:\nPlease review this slogan: Actors: message passing, not stress passing." in out
     assert out.splitlines()[-1] == "final slogan: No shared state, no shared stress: use actors."
+
+
+def test_agentchat_comedians_split_over_two_grpc_workers() -> None:
+    from actorgen_core import application
+
+    out = run_agentchat_sample("comedians_grpc.py").stdout
+    if not hasattr(application, "GrpcWorkerAgentRuntime"):  # before the gRPC runtime lands
+        assert out == "This sample needs the gRPC runtime of actorgen_core (actorgen-core[grpc]).\n"
+        return
+    here, there = out.split("--- what Cathy's process printed ---\n")
+    assert here.count("cathy → joe:") == 2 and "joe → cathy:" not in here
+    assert "turns: 2, ended because: max_turns reached (2)" in here
+    assert there.count("joe → cathy:") == 2 and "cathy → joe:" not in there
+    assert "Cathy, a joke?" in there

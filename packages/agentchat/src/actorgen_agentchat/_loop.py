@@ -131,10 +131,11 @@ async def runtime_for(explicit: AgentRuntime | None) -> AgentRuntime:
             _started_on[runtime] = loop
         return runtime
     if explicit not in _started_on and isinstance(explicit, SingleThreadedAgentRuntime):
-        try:
-            explicit.start()
-        except RuntimeError:
-            pass  # started by its owner, on the loop we are running on (they called an a_ method)
+        if not inspect.iscoroutinefunction(explicit.start):  # a runtime that connects (gRPC) is started by its owner
+            try:
+                explicit.start()
+            except RuntimeError:
+                pass  # started by its owner, on the loop we are running on (they called an a_ method)
         _started_on[explicit] = loop
     return explicit
 
