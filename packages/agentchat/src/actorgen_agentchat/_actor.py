@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import math
 import re
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,7 @@ CURRENT_RUNTIME: contextvars.ContextVar[AgentRuntime | None] = contextvars.Conte
 _agents: weakref.WeakValueDictionary[str, ConversableAgent] = weakref.WeakValueDictionary()
 _standins: dict[str, ConversableAgent] = {}
 _used_ids: set[str] = set()
+_ids_lock = threading.Lock()  # agents may be built in several threads at once
 
 
 def allocate_uid(name: str) -> str:
@@ -90,11 +92,12 @@ def allocate_uid(name: str) -> str:
     same in every process, so that agents of one chat can live in different processes;
     a second agent of the same name in one process gets a numbered id."""
     base = re.sub(r"[^\w\-.]", "_", name)[:100] or "agent"
-    uid, number = base, 1
-    while uid in _used_ids:
-        number += 1
-        uid = f"{base}-{number}"
-    _used_ids.add(uid)
+    with _ids_lock:
+        uid, number = base, 1
+        while uid in _used_ids:
+            number += 1
+            uid = f"{base}-{number}"
+        _used_ids.add(uid)
     return uid
 
 
