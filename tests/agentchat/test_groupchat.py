@@ -184,7 +184,10 @@ def test_auto_selection_that_never_names_a_valid_agent_ends_through_its_fallback
     assert speakers(groupchat) == ["a", "b", "c", "a"]  # round robin, deterministic
     assert len(server.requests) == 3 * 2  # three selections, two attempts each
     assert manager.selection_fallbacks == 3
-    assert result.stop_reason == "max_round reached (4)"
+    assert result.stop_reason == (
+        "max_round reached (4); speaker selection fell back to round robin 3 times "
+        "(the model named no single eligible participant)"
+    )
 
 
 def test_auto_without_a_model_is_an_error() -> None:

@@ -417,6 +417,7 @@ class GroupChatManager(ConversableAgent):
         message = messages[-1]
         speaker: ConversableAgent = sender
         reason: str | None = None
+        fallbacks_before = self._selection_fallbacks
         for round_number in range(groupchat.max_round):
             self._last_speaker = speaker
             groupchat.append(message, speaker)
@@ -442,6 +443,13 @@ class GroupChatManager(ConversableAgent):
             self._oai_messages[speaker].append(message)
             if not silent:
                 print(render(message, speaker.name, self.name), flush=True)
+        fallbacks = self._selection_fallbacks - fallbacks_before
+        if fallbacks:
+            reason = (
+                f"{reason}; speaker selection fell back to round robin {fallbacks} time"
+                + ("s" if fallbacks > 1 else "")
+                + " (the model named no single eligible participant)"
+            )
         # Every participant has handled every broadcast before the chat is reported as over.
         for agent in groupchat.agents:
             await request(runtime, Flush(), actors[agent], sender=me)
