@@ -27,8 +27,13 @@ class AgentRuntime(Protocol):
         sender: AgentId | None = None,
         cancellation_token: CancellationToken | None = None,
         message_id: str | None = None,
+        timeout: float | None = None,
     ) -> Any:
-        """Request/response to one agent; returns the handler's result or raises its error."""
+        """Request/response to one agent; returns the handler's result or raises its error.
+
+        ``timeout`` (seconds; None: the runtime's default) bounds the wait. It is an
+        actorgen addition: runtimes written for autogen_core's protocol may lack it.
+        """
         ...
 
     async def publish_message(

@@ -129,7 +129,7 @@ class BaseAgent(ABC, Agent):
         ``timeout`` (seconds) caps the wait; nested requests never outlive the deadline of
         the request being handled.
         """
-        if timeout is None:
+        if timeout is None:  # runtimes written for autogen_core's protocol take no timeout
             return await self._runtime.send_message(
                 message,
                 recipient,
@@ -137,7 +137,7 @@ class BaseAgent(ABC, Agent):
                 cancellation_token=cancellation_token,
                 message_id=message_id,
             )
-        return await self._runtime.send_message(  # type: ignore[call-arg]
+        return await self._runtime.send_message(
             message,
             recipient,
             sender=self._id,
