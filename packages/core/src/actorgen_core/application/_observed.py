@@ -103,56 +103,32 @@ def _warn_none(handler: object, method: str) -> None:
     )
 
 
-async def _intercept_send(
-    runtime: SingleThreadedAgentRuntime, message: Any, ctx: MessageContext, recipient: AgentId
+async def _intercept(
+    runtime: SingleThreadedAgentRuntime,
+    message: Any,
+    method: str,
+    kwargs: dict[str, Any],
+    sender: AgentId | None,
+    receiver: AgentId | None,
+    kind: MessageKind,
+    what: str,
 ) -> Any:
+    """Pass ``message`` through every intervention handler's ``method`` in list order, each
+    seeing the previous one's result; a drop raises MessageDroppedException."""
     tracer = runtime._tracer
     for handler in runtime._intervention_handlers:
         with _span(tracer, "intercept", type(handler).__name__):
-            result = await handler.on_send(message, message_context=ctx, recipient=recipient)
+            result = await getattr(handler, method)(message, **kwargs)
         if is_drop(result):
             if event_logger.isEnabledFor(logging.INFO):
                 event_logger.info(
-                    MessageDroppedEvent(
-                        payload=payload(runtime, message),
-                        sender=ctx.sender,
-                        receiver=recipient,
-                        kind=MessageKind.DIRECT,
-                    )
+                    MessageDroppedEvent(payload=payload(runtime, message), sender=sender, receiver=receiver, kind=kind)
                 )
-            raise MessageDroppedException(
-                f"Request to {recipient} dropped by intervention handler {type(handler).__name__}"
-            )
-        if result is None:
-            _warn_none(handler, "on_send")
+            raise MessageDroppedException(f"{what} dropped by intervention handler {type(handler).__name__}")
+        if result is None and method != "on_response":  # None is a valid response, never a valid message
+            _warn_none(handler, method)
         message = result
     return message
-
-
-async def _intercept_response(
-    runtime: SingleThreadedAgentRuntime, response: Any, responder: AgentId, requester: AgentId | None
-) -> Any:
-    tracer = runtime._tracer
-    for handler in runtime._intervention_handlers:
-        with _span(tracer, "intercept", type(handler).__name__):
-            result = await handler.on_response(response, sender=responder, recipient=requester)
-        if is_drop(result):
-            if event_logger.isEnabledFor(logging.INFO):
-                event_logger.info(
-                    MessageDroppedEvent(
-                        payload=payload(runtime, response),
-                        sender=responder,
-                        receiver=requester,
-                        kind=MessageKind.RESPOND,
-                    )
-                )
-            raise MessageDroppedException(
-                f"Response from {responder} dropped by intervention handler {type(handler).__name__}"
-            )
-        if result is None:
-            _warn_none(handler, "on_response")
-        response = result
-    return response
 
 
 async def send_observed(
@@ -172,9 +148,17 @@ async def send_observed(
         if events:
             _log(runtime, message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
         if runtime._intervention_handlers:
-            message = await runtime._bounded(
-                _intercept_send(runtime, message, ctx, recipient), recipient, deadline, parent_token
+            intercepted = _intercept(
+                runtime,
+                message,
+                "on_send",
+                {"message_context": ctx, "recipient": recipient},
+                ctx.sender,
+                recipient,
+                MessageKind.DIRECT,
+                f"Request to {recipient}",
             )
+            message = await runtime._bounded(intercepted, recipient, deadline, parent_token)
         if events:
             _log(runtime, message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.DELIVER)
         with _span(tracer, "send", recipient, message):
@@ -183,9 +167,17 @@ async def send_observed(
             if events:
                 _log(runtime, response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.SEND)
             if runtime._intervention_handlers:
-                response = await runtime._bounded(
-                    _intercept_response(runtime, response, recipient, ctx.sender), recipient, deadline, parent_token
+                intercepted = _intercept(
+                    runtime,
+                    response,
+                    "on_response",
+                    {"sender": recipient, "recipient": ctx.sender},
+                    recipient,
+                    ctx.sender,
+                    MessageKind.RESPOND,
+                    f"Response from {recipient}",
                 )
+                response = await runtime._bounded(intercepted, recipient, deadline, parent_token)
             if events:
                 _log(runtime, response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.DELIVER)
         return response
