@@ -365,3 +365,24 @@ async def test_a_handler_that_finished_at_once_leaves_a_finished_task_behind() -
     task = agent.tasks[0]
     assert task is not None and task.done() and task.result() == "now"
     await runtime.stop_when_idle()
+
+
+async def test_handlers_are_tasks_of_the_loops_task_factory_when_one_is_set() -> None:
+    loop = asyncio.get_running_loop()
+    made: list[asyncio.Task[Any]] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+
+    loop.set_task_factory(factory)
+    try:
+        runtime = await _started(("to", TimesOut), ("rec", Recorder))
+        assert await runtime.send_message(Job(), AgentId("to", "k")) == "timed out"
+        assert await runtime.send_message(Job(tag="x"), AgentId("rec", "k")) == "x"
+        agent = await runtime.try_get_underlying_agent_instance(AgentId("rec", "k"), Recorder)
+        assert agent.tasks[0] in made
+        await runtime.stop_when_idle()
+    finally:
+        loop.set_task_factory(None)
