@@ -386,3 +386,30 @@ async def test_handlers_are_tasks_of_the_loops_task_factory_when_one_is_set() ->
         await runtime.stop_when_idle()
     finally:
         loop.set_task_factory(None)
+
+
+def test_handlers_run_on_a_loop_subclass_in_debug_mode() -> None:
+    # The 3.11 eager start holds a new task's first step back from loop.call_soon; a loop
+    # that overrides call_soon (and asyncio's debug checks) must still see every callback
+    # it is asked to schedule, and handlers must behave as tasks there too.
+    scheduled: list[str] = []
+
+    class CountingLoop(asyncio.SelectorEventLoop):
+        def call_soon(self, callback: Any, *args: Any, context: Any = None) -> asyncio.Handle:
+            scheduled.append(type(callback).__name__)
+            return super().call_soon(callback, *args, context=context)
+
+    async def main() -> None:
+        runtime = await _started(("to", TimesOut), ("rec", Recorder))
+        assert await runtime.send_message(Job(), AgentId("to", "k")) == "timed out"
+        assert await runtime.send_message(Job(0.01, "slept"), AgentId("rec", "k")) == "slept"
+        assert await runtime.send_message(Job(tag="now"), AgentId("rec", "k")) == "now"
+        await runtime.stop_when_idle()
+
+    loop = CountingLoop()
+    loop.set_debug(True)
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert scheduled  # the override was used

@@ -49,7 +49,10 @@ if EAGER_TASKS_BUILT_IN:  # pragma: no cover - the 3.11 run covers the other bra
         """
         if frame is not None:
             context.run(CURRENT_FRAME.set, frame)
-        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, context=context, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+        if loop.get_task_factory() is None:
+            task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, context=context, eager_start=True)  # type: ignore[call-arg,unused-ignore]
+        else:  # the loop's own factory decides how tasks start
+            task = loop.create_task(coro, context=context)
         if task.done():
             return None, task.result()
         return task, None
@@ -104,6 +107,48 @@ else:
                 except StopIteration as finished:
                     return finished.value
 
+    class _StepCatcher:
+        """Stands in for ``loop.call_soon`` while a task is built, to keep its first step.
+
+        A new asyncio task schedules its first step with ``loop.call_soon``. Here that step
+        is held back instead: if the coroutine finishes in the first step run by
+        start_task, the task is completed at once and no step is ever scheduled (as with
+        a 3.12 eager task); if it waits, the step is scheduled then, to take over. Any
+        other call (none is expected while a task is built) goes to the real method.
+        """
+
+        __slots__ = ("loop", "step")
+
+        def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+            self.loop = loop
+            self.step: Any = None
+
+        def __call__(self, callback: Any, *args: Any, context: Context | None = None) -> Any:
+            if self.step is None and not args and type(callback).__name__ == "TaskStepMethWrapper":
+                self.step = callback
+                return None
+            return type(self.loop).call_soon(self.loop, callback, *args, context=context)
+
+    def _build(loop: asyncio.AbstractEventLoop, driver: Any, context: Context) -> tuple[asyncio.Task[Any], Any]:
+        """The task for ``driver``, and its first step if it was held back (else None)."""
+        if getattr(loop, "_task_factory", True) is not None or not hasattr(loop, "__dict__"):
+            return loop.create_task(driver, context=context), None  # a task factory, or a loop of another kind
+        catcher = loop.__dict__.get("_actorgen_step_catcher")
+        if catcher is None:
+            catcher = loop.__dict__["_actorgen_step_catcher"] = _StepCatcher(loop)
+        catcher.step = None
+        loop.__dict__["call_soon"] = catcher  # shadows BaseEventLoop.call_soon on this loop only
+        try:
+            task: asyncio.Task[Any] = asyncio.Task(driver, loop=loop, context=context)
+        finally:
+            del loop.__dict__["call_soon"]
+        step = catcher.step
+        catcher.step = None
+        if step is not None and step.__self__ is not task:  # not this task's: schedule it as asked
+            loop.call_soon(step, context=context)
+            step = None
+        return task, step
+
     def start_task(
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: Context, frame: CallFrame | None
     ) -> tuple[asyncio.Task[Any] | None, Any]:
@@ -113,18 +158,7 @@ else:
         finished in its first step; raises the coroutine's exception if it raised there.
         """
         driver = _drive(coro, frame)
-        if loop.get_task_factory() is None:
-            # What loop.create_task does without a factory, minus its Python-level wrapper.
-            task: asyncio.Task[Any] = asyncio.Task(driver, loop=loop, context=context)
-        else:
-            task = loop.create_task(driver, context=context)
-        # asyncio's own loops keep the task's scheduled first step last in ``_ready``; if the
-        # coroutine finishes here, that step is cancelled and the task completed at once, as
-        # a 3.12 eager task is, instead of paying for a loop iteration that only finishes it.
-        ready = getattr(loop, "_ready", None)
-        step = ready[-1] if ready else None
-        if step is not None and getattr(step._callback, "__self__", None) is not task:
-            step = None
+        task, step = _build(loop, driver, context)
         previous = _current_tasks.get(loop)
         if previous is not None:
             _leave_task(loop, previous)
@@ -132,12 +166,20 @@ else:
         try:
             context.run(driver.send, None)
         except StopIteration as finished:
-            if step is not None and not task._must_cancel:  # type: ignore[attr-defined]
-                step.cancel()
-                _future_set_result(task, finished.value)
+            if step is not None:
+                if task._must_cancel:  # type: ignore[attr-defined]
+                    loop.call_soon(step, context=context)  # cancelled meanwhile: it ends cancelled, as on 3.12
+                else:
+                    _future_set_result(task, finished.value)
             return None, finished.value
+        except BaseException:
+            if step is not None:
+                loop.call_soon(step, context=context)  # the task ends with None; the caller has the error
+            raise
         finally:
             _leave_task(loop, task)
             if previous is not None:
                 _enter_task(loop, previous)
+        if step is not None:
+            loop.call_soon(step, context=context)  # it waits: the task takes over from here
         return task, None
