@@ -1,0 +1,818 @@
+"""A worker: a SingleThreadedAgentRuntime whose agents can talk to agents on other workers.
+
+Local agents keep every in-process promise (one turn at a time, call-chain reentrancy,
+deadlines); this module adds the way out (requests and events through the host) and the
+way in (requests and events from the host, delivered through the single-threaded
+runtime). docs/protocol.md describes the wire side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import itertools
+import logging
+import math
+import random
+import secrets
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import copy_context
+from functools import partial
+from typing import Any, TypeVar
+
+import grpc
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry.trace import TracerProvider
+
+from ...base import (
+    Agent,
+    AgentId,
+    AgentMetadata,
+    AgentType,
+    CancellationToken,
+    InterventionHandler,
+    MessageContext,
+    MessageSerializer,
+    Subscription,
+    TopicId,
+    try_get_known_serializers_for_type,
+)
+from ...base._constants import ROOT_LOGGER_NAME
+from ...base._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE, UnknownPayload
+from ...base.exceptions import NotAccessibleError, RequestTimeoutError
+from .._delivery import Envelope, is_drop
+from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
+from ._errors import HostUnavailableError, WireValidationError
+from ._frames import (
+    CURRENT_FRAME,
+    CallFrame,
+    deactivate,
+    frame_deadline,
+    frame_parent,
+    is_active,
+    make_frame,
+    running_frame,
+)
+from ._proto import actorgen_wire_pb2 as pb
+from ._wire import (
+    CONNECT_METHOD,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    PROTOCOL_VERSION,
+    Outbox,
+    agent_from_wire,
+    agent_to_wire,
+    exception_of,
+    failure_of,
+    route_to_wire,
+    topic_from_wire,
+)
+
+logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.grpc.worker")
+
+T = TypeVar("T", bound=Agent)
+ChannelArgumentType = Sequence[tuple[str, Any]]
+
+_MAX_CHAIN = 256
+_MAX_BUDGET_US = 10**13  # about four months: anything larger is treated as "no deadline"
+_PUBLISH_BACKLOG = 8192
+_FATAL_CODES = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION)
+_KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.keepalive_time_ms", 2000),
+    ("grpc.keepalive_timeout_ms", 2000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+
+
+class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
+    """Runs agents in this process and connects them to the others through a host.
+
+    The API is the single-threaded runtime's (and autogen_ext's GrpcWorkerAgentRuntime's),
+    with ``start()`` awaitable because it connects. Messages cross processes through
+    registered serializers only; dataclasses and pydantic models get JSON serializers on
+    first use.
+
+    Args:
+        host_address: ``host:port`` of the GrpcWorkerAgentRuntimeHost.
+        tracer_provider: OpenTelemetry provider; trace context travels with every message.
+        extra_grpc_config: extra gRPC channel options.
+        payload_serialization_format: preferred content type for payloads (JSON or protobuf).
+        token: shared secret the host requires, if any. Never logged.
+        tls_root_certificates: PEM of the CA that signed the host's certificate; enables TLS.
+        tls_cert, tls_key: PEM of this worker's certificate and key (mutual TLS).
+        max_message_bytes: largest frame sent or accepted.
+        default_timeout: deadline of a request without ``timeout`` (as in-process).
+        connect_timeout: how long ``start()`` waits for the first connection.
+        worker_name: a label for the host's logs.
+    """
+
+    def __init__(
+        self,
+        host_address: str,
+        tracer_provider: TracerProvider | None = None,
+        extra_grpc_config: ChannelArgumentType | None = None,
+        payload_serialization_format: str = JSON_DATA_CONTENT_TYPE,
+        *,
+        token: str | None = None,
+        tls_root_certificates: bytes | None = None,
+        tls_cert: bytes | None = None,
+        tls_key: bytes | None = None,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        intervention_handlers: list[InterventionHandler] | None = None,
+        ignore_unhandled_exceptions: bool = True,
+        default_timeout: float | None = DEFAULT_TIMEOUT,
+        connect_timeout: float = 10.0,
+        worker_name: str | None = None,
+    ) -> None:
+        super().__init__(
+            intervention_handlers=intervention_handlers,
+            tracer_provider=tracer_provider,
+            ignore_unhandled_exceptions=ignore_unhandled_exceptions,
+            default_timeout=default_timeout,
+        )
+        if payload_serialization_format not in (JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE):
+            raise ValueError(f"Unsupported payload serialization format: {payload_serialization_format}")
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key must be given together")
+        self._host_address = host_address
+        self._format = payload_serialization_format
+        self._max_bytes = max_message_bytes
+        self._channel_options: list[tuple[str, Any]] = [
+            *_KEEPALIVE_OPTIONS,
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+            *(extra_grpc_config or ()),
+        ]
+        self._credentials: grpc.ChannelCredentials | None = None
+        if tls_root_certificates is not None or tls_cert is not None:
+            self._credentials = grpc.ssl_channel_credentials(tls_root_certificates, tls_key, tls_cert)
+        self._call_metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
+        self._connect_timeout = connect_timeout
+        self._worker_name = worker_name or f"worker-{secrets.token_hex(3)}"
+        self._tag = secrets.token_hex(6)
+        self._outbox = Outbox(max_message_bytes)
+        self._connected: asyncio.Event | None = None
+        self._connection_task: asyncio.Task[None] | None = None
+        self._connection_error: BaseException | None = None
+        self._closing = False
+        self._worker_id: str | None = None
+        self._request_ids = itertools.count(1)
+        self._op_ids = itertools.count(1)
+        self._outgoing: dict[int, asyncio.Future[Any]] = {}
+        self._incoming: dict[int, asyncio.Task[None]] = {}
+        self._ops: dict[int, asyncio.Future[pb.Ack]] = {}
+        self._local_ids: set[AgentId] = set()
+        self._exported: dict[str, list[Any]] = {}  # frame id -> [frame, number of requests carrying it]
+        self._imported: dict[int, list[str]] = {}  # id(stand-in frame) -> the remote chain it stands for
+        self._wire_types: dict[type, tuple[str, str]] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:  # type: ignore[override]
+        """Connect to the host and start delivering; raises if the host cannot be reached
+        within ``connect_timeout`` or refuses this worker."""
+        if self._connection_task is not None:
+            raise RuntimeError("Runtime is already started")
+        super().start()
+        self._closing = False
+        self._connection_error = None
+        self._connected = asyncio.Event()
+        self._connection_task = asyncio.get_running_loop().create_task(self._run_connection())
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                while not self._connected.is_set():
+                    if self._connection_error is not None:
+                        raise self._connection_error
+                    await asyncio.sleep(0.01)
+        except BaseException as e:
+            await self._shutdown_connection()
+            await SingleThreadedAgentRuntime.stop(self)
+            if isinstance(e, TimeoutError):
+                raise HostUnavailableError(
+                    f"Could not connect to the host at {self._host_address} within {self._connect_timeout} s"
+                ) from None
+            raise
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let requests being handled finish (up to ``grace`` seconds), disconnect, and
+        close every agent."""
+        if self._connection_task is None:
+            raise RuntimeError("Runtime is not started")
+        if self._incoming:
+            _, pending = await asyncio.wait(list(self._incoming.values()), timeout=grace)
+            for task in pending:
+                task.cancel()
+        # Let the answers of the drained requests reach the wire.
+        for _ in range(20):
+            if not len(self._outbox) or self._connected is None or not self._connected.is_set():
+                break
+            await asyncio.sleep(0.01)
+        await self._shutdown_connection()
+        try:
+            if self._started:
+                await SingleThreadedAgentRuntime.stop(self)
+        finally:
+            await super().close()
+
+    async def close(self) -> None:
+        if self._connection_task is not None:
+            await self.stop()
+        else:
+            await super().close()
+
+    async def stop_when_signal(self, signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT)) -> None:
+        """Wait for one of ``signals``, then stop."""
+        loop = asyncio.get_running_loop()
+        received = asyncio.Event()
+        for sig in signals:
+            loop.add_signal_handler(sig, received.set)
+        try:
+            await received.wait()
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+        await self.stop()
+
+    async def _shutdown_connection(self) -> None:
+        self._closing = True
+        task, self._connection_task = self._connection_task, None
+        self._outbox.close()
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._lost_connection("the worker runtime stopped")
+
+    # ------------------------------------------------------------------ the stream
+
+    def _channel(self) -> grpc.aio.Channel:
+        if self._credentials is not None:
+            return grpc.aio.secure_channel(self._host_address, self._credentials, options=self._channel_options)
+        return grpc.aio.insecure_channel(self._host_address, options=self._channel_options)
+
+    def _handshake(self) -> list[pb.Envelope]:
+        """Everything the host must know about this worker, re-sent on every connect."""
+        envelopes = [pb.Envelope(hello=pb.Hello(protocol_version=PROTOCOL_VERSION, worker_name=self._worker_name))]
+        for name, entry in self._factories.items():
+            if entry.factory is not None:
+                envelopes.append(pb.Envelope(declare_type=pb.DeclareType(op_id=0, agent_type=name)))
+        for subscription in self._subscription_manager.subscriptions:
+            envelopes.append(pb.Envelope(add_route=route_to_wire(subscription, 0)))
+        if self._local_ids:
+            claim = pb.Claim(op_id=0)
+            for agent_id in self._local_ids:
+                agent_to_wire(agent_id, claim.agents.add())
+            envelopes.append(pb.Envelope(claim=claim))
+        return envelopes
+
+    async def _run_connection(self) -> None:
+        backoff = 0.05
+        while not self._closing:
+            channel = self._channel()
+            outbox = self._outbox
+            try:
+                call = channel.stream_stream(
+                    CONNECT_METHOD,
+                    request_serializer=pb.Frame.SerializeToString,
+                    response_deserializer=pb.Frame.FromString,
+                )(outbox.frames(first=self._handshake()), metadata=self._call_metadata)
+                async for frame in call:
+                    for envelope in frame.envelopes:
+                        kind = envelope.WhichOneof("body")
+                        if kind == "event":
+                            await self._on_event(envelope.event)
+                        elif kind == "request":
+                            self._on_request(envelope.request)
+                        elif kind == "response":
+                            self._on_response(envelope.response)
+                        elif kind == "cancel":
+                            self._on_cancel(envelope.cancel.request_id)
+                        elif kind == "ack":
+                            self._on_ack(envelope.ack)
+                        elif kind == "welcome":
+                            self._on_welcome(envelope.welcome)
+                            backoff = 0.05
+                        else:
+                            logger.warning("Ignored a %s envelope from the host", kind or "empty")
+                reason = "the host closed the stream"
+            except asyncio.CancelledError:
+                raise
+            except grpc.aio.AioRpcError as e:
+                reason = f"{e.code().name}: {e.details()}"
+                if e.code() in _FATAL_CODES:
+                    logger.error("The host at %s refused this worker: %s", self._host_address, reason)
+                    if self._connected is not None and not self._connected.is_set():
+                        self._connection_error = ConnectionRefusedError(f"The host refused this worker: {reason}")
+            except Exception as e:
+                reason = f"{type(e).__name__}: {e}"
+                logger.exception("Error in the worker's stream")
+            finally:
+                was_connected = self._worker_id is not None
+                self._worker_id = None
+                if not self._closing:
+                    self._lost_connection(reason if "reason" in locals() else "stream ended")
+                await channel.close(grace=None)
+            if self._closing:
+                return
+            if was_connected:
+                logger.warning("Lost the host at %s (%s); reconnecting", self._host_address, reason)
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, 2.0)
+
+    def _on_welcome(self, welcome: pb.Welcome) -> None:
+        self._worker_id = welcome.worker_id
+        logger.info("Connected to the host at %s as %s", self._host_address, welcome.worker_id)
+        assert self._connected is not None
+        self._connected.set()
+
+    def _lost_connection(self, reason: str) -> None:
+        """Fail what the host owed us, stop what it asked of us, keep what can be re-sent."""
+        if self._connected is not None:
+            self._connected.clear()
+        old = self._outbox
+        old.close()
+        self._outbox = Outbox(self._max_bytes)
+        for envelope in old.take_all():  # publishes not yet written survive a reconnect
+            if envelope.HasField("event"):
+                self._outbox.put(envelope, len(envelope.event.payload.data) + 128)
+        outgoing, self._outgoing = self._outgoing, {}
+        for reply in outgoing.values():
+            if not reply.done():
+                reply.set_exception(HostUnavailableError(f"Lost the connection to the host: {reason}"))
+        for task in list(self._incoming.values()):
+            task.cancel()
+        ops, self._ops = self._ops, {}
+        for op in ops.values():
+            if not op.done():
+                op.set_result(pb.Ack())  # re-asserted by the next handshake
+
+    async def _wait_connected(self, deadline: float | None) -> None:
+        connected = self._connected
+        if connected is None or self._connection_task is None:
+            raise HostUnavailableError("The worker runtime is not started")
+        if connected.is_set():
+            return
+        loop = self._get_loop()
+        wait = None if deadline is None else deadline - loop.time()
+        try:
+            async with asyncio.timeout(wait):
+                await connected.wait()
+        except TimeoutError:
+            raise HostUnavailableError(f"Not connected to the host at {self._host_address}") from None
+
+    async def _operation(self, field: str, op: Any) -> None:
+        """Send a registration-type envelope and wait for the host's Ack (if connected;
+        otherwise the next handshake carries it)."""
+        if self._connected is None or not self._connected.is_set():
+            return
+        op_id = next(self._op_ids)
+        op.op_id = op_id
+        envelope = pb.Envelope(**{field: op})
+        ack: asyncio.Future[pb.Ack] = self._get_loop().create_future()
+        self._ops[op_id] = ack
+        self._outbox.put(envelope)
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                result = await ack
+        finally:
+            self._ops.pop(op_id, None)
+        if result.HasField("failure"):
+            raise ValueError(f"The host refused: {result.failure.message}")
+
+    def _on_ack(self, ack: pb.Ack) -> None:
+        future = self._ops.pop(ack.op_id, None)
+        if future is not None and not future.done():
+            future.set_result(ack)
+        elif ack.HasField("failure"):
+            logger.warning("The host refused part of this worker's registration: %s", ack.failure.message)
+
+    # ------------------------------------------------------------------ payloads
+
+    def add_message_serializer(self, serializer: MessageSerializer[Any] | Sequence[MessageSerializer[Any]]) -> None:
+        super().add_message_serializer(serializer)
+        self._wire_types.clear()
+
+    def _wire_type(self, message: Any) -> tuple[str, str]:
+        cls = type(message)
+        found = self._wire_types.get(cls)
+        if found is not None:
+            return found
+        registry = self._serialization_registry
+        name = registry.type_name(message)
+        formats = (self._format, JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE)
+        content_type = next((ct for ct in formats if registry.is_registered(name, ct)), None)
+        if content_type is None:
+            known = try_get_known_serializers_for_type(cls)
+            if not known:
+                raise ValueError(
+                    f"No serializer for message type {name!r}: messages that cross processes need one "
+                    "(register it with add_message_serializer)"
+                )
+            registry.add_serializer(known)
+            content_type = next(ct for ct in formats if registry.is_registered(name, ct))
+        found = self._wire_types[cls] = (name, content_type)
+        return found
+
+    def _fill_payload(self, message: Any, payload: pb.Payload) -> int:
+        name, content_type = self._wire_type(message)
+        data = self._serialization_registry.serialize(message, type_name=name, data_content_type=content_type)
+        payload.type_name = name
+        payload.content_type = content_type
+        payload.data = data
+        return len(data)
+
+    def _read_payload(self, payload: pb.Payload) -> Any:
+        try:
+            message = self._serialization_registry.deserialize(
+                payload.data, type_name=payload.type_name, data_content_type=payload.content_type
+            )
+        except Exception as e:
+            raise WireValidationError(f"Malformed {payload.type_name[:100]!r} payload: {e}") from None
+        if isinstance(message, UnknownPayload):
+            raise WireValidationError(
+                f"No serializer for message type {payload.type_name[:100]!r} ({payload.content_type[:50]}) "
+                "on this worker (register it with add_message_serializer)"
+            )
+        return message
+
+    # ------------------------------------------------------------------ requests out
+
+    async def send_message(
+        self,
+        message: Any,
+        recipient: AgentId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send a request; an agent known to be active here is called in-process,
+        any other goes through the host. Same errors as in-process, plus
+        RemoteHandlerError, WorkerLostError and HostUnavailableError."""
+        if recipient in self._local_ids:
+            return await super().send_message(
+                message,
+                recipient,
+                sender=sender,
+                cancellation_token=cancellation_token,
+                message_id=message_id,
+                timeout=timeout,
+            )
+        if not isinstance(recipient, AgentId):
+            raise TypeError(f"recipient must be an AgentId, got {type(recipient).__name__}")
+        loop = self._get_loop()
+        if timeout is None:
+            timeout = self._default_timeout
+        elif not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        now = loop.time()
+        deadline = None if timeout is None or timeout == math.inf else now + timeout
+        parent = running_frame()
+        if parent is not None:
+            inherited = frame_deadline(parent)
+            if inherited is not None and (deadline is None or inherited < deadline):
+                deadline = inherited
+                if deadline <= now:
+                    raise RequestTimeoutError(
+                        f"Request to {recipient} not sent: the deadline of the request being handled has passed"
+                    )
+        if cancellation_token is not None and cancellation_token.is_cancelled():
+            raise asyncio.CancelledError(f"Request to {recipient} cancelled before it was sent")
+        request = pb.Request(message_id=message_id if message_id is not None else self._new_message_id())
+        size = self._fill_payload(message, request.payload)
+        agent_to_wire(recipient, request.target)
+        if sender is not None:
+            agent_to_wire(sender, request.sender)
+        if self._tracer is not None:
+            propagate.inject(request.metadata)
+        connected = self._connected
+        if connected is None or not connected.is_set():
+            await self._wait_connected(deadline)
+        exported = self._export_chain(parent, request.chain) if parent is not None else None
+        request_id = next(self._request_ids)
+        request.request_id = request_id
+        if deadline is not None:
+            request.budget_us = max(1, int((deadline - loop.time()) * 1_000_000))
+        reply: asyncio.Future[Any] = loop.create_future()
+        self._outgoing[request_id] = reply
+        self._outbox.put(pb.Envelope(request=request), size + 128)
+        timer = None if deadline is None else loop.call_at(deadline, _expire, reply, recipient, timeout)
+        on_cancel = None
+        if cancellation_token is not None:
+            on_cancel = partial(_cancel, reply)
+            cancellation_token.add_callback(on_cancel)
+        try:
+            return await reply
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if on_cancel is not None and cancellation_token is not None:
+                cancellation_token._remove_callback(on_cancel)
+            if self._outgoing.pop(request_id, None) is not None:
+                # We gave up before an answer came: tell the callee to stop.
+                self._outbox.put(pb.Envelope(cancel=pb.Cancel(request_id=request_id)))
+            if exported:
+                self._unexport(exported)
+
+    def _on_response(self, response: pb.Response) -> None:
+        reply = self._outgoing.pop(response.request_id, None)
+        if reply is None or reply.done():
+            return
+        outcome = response.WhichOneof("outcome")
+        if outcome == "result":
+            try:
+                reply.set_result(self._read_payload(response.result))
+            except WireValidationError as e:
+                reply.set_exception(e)
+        elif outcome == "failure":
+            reply.set_exception(exception_of(response.failure))
+        else:
+            reply.set_result(None)
+
+    # ------------------------------------------------------------------ call chains across workers
+
+    def _export_chain(self, frame: CallFrame | None, out: Any) -> list[str]:
+        """Append to ``out`` the ids of the live frames waiting on this request, nearest
+        first, and keep those frames findable until the request ends. Returns the ids
+        this call registered."""
+        mine: list[str] = []
+        while frame is not None and is_active(frame):
+            remote = self._imported.get(id(frame))
+            if remote is not None:  # a stand-in for a chain that came from another worker
+                out.extend(remote)
+                break
+            frame_id = f"{self._tag}:{id(frame)}"
+            entry = self._exported.get(frame_id)
+            if entry is None:
+                self._exported[frame_id] = [frame, 1]
+            else:
+                entry[1] += 1
+            mine.append(frame_id)
+            out.append(frame_id)
+            frame = frame_parent(frame)
+        return mine
+
+    def _unexport(self, frame_ids: list[str]) -> None:
+        for frame_id in frame_ids:
+            entry = self._exported.get(frame_id)
+            if entry is not None:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del self._exported[frame_id]
+
+    def _local_frame(self, chain: Sequence[str]) -> CallFrame | None:
+        """The nearest frame of this worker that the incoming request's chain passes through."""
+        prefix = self._tag + ":"
+        for frame_id in chain:
+            if frame_id.startswith(prefix):
+                entry = self._exported.get(frame_id)
+                if entry is not None and is_active(entry[0]):
+                    return entry[0]  # type: ignore[no-any-return]
+        return None
+
+    # ------------------------------------------------------------------ requests in
+
+    def _on_request(self, request: pb.Request) -> None:
+        request_id = request.request_id
+        try:
+            target = agent_from_wire(request.target)
+            sender = agent_from_wire(request.sender) if request.HasField("sender") else None
+            message = self._read_payload(request.payload)
+            if len(request.message_id) > 512 or len(request.chain) > _MAX_CHAIN:
+                raise WireValidationError("message id or call chain too long")
+        except WireValidationError as e:
+            self._answer(request_id, failure=failure_of(e))
+            return
+        self._local_ids.add(target)
+        loop = self._get_loop()
+        budget = request.budget_us / 1_000_000 if 0 < request.budget_us < _MAX_BUDGET_US else None
+        context = contextvars.Context()  # fresh: nothing of the stream reader leaks into handlers
+        frame = None
+        if request.chain:
+            deadline = None if budget is None else loop.time() + budget
+            frame = make_frame(sender, deadline, self._local_frame(request.chain))
+            self._imported[id(frame)] = list(request.chain)
+            context.run(CURRENT_FRAME.set, frame)
+        if request.metadata and self._tracer is not None:
+            context.run(otel_context.attach, propagate.extract(dict(request.metadata)))
+        task = loop.create_task(
+            self._serve(request_id, message, target, sender, budget, request.message_id, frame), context=context
+        )
+        self._incoming[request_id] = task
+
+    async def _serve(
+        self,
+        request_id: int,
+        message: Any,
+        target: AgentId,
+        sender: AgentId | None,
+        budget: float | None,
+        message_id: str,
+        frame: CallFrame | None,
+    ) -> None:
+        try:
+            result = await SingleThreadedAgentRuntime.send_message(
+                self,
+                message,
+                target,
+                sender=sender,
+                message_id=message_id or None,
+                timeout=math.inf if budget is None else budget,
+            )
+            response = pb.Response(request_id=request_id)
+            if result is not None:
+                size = self._fill_payload(result, response.result)
+            else:
+                size = 0
+        except asyncio.CancelledError:
+            return  # the caller gave up (or the connection went): nobody reads an answer
+        except Exception as e:
+            response = pb.Response(request_id=request_id, failure=failure_of(e))
+            size = len(response.failure.message)
+        finally:
+            self._incoming.pop(request_id, None)
+            if frame is not None:
+                deactivate(frame)
+                self._imported.pop(id(frame), None)
+        self._outbox.put(pb.Envelope(response=response), size + 64)
+
+    def _answer(self, request_id: int, failure: pb.Failure) -> None:
+        self._outbox.put(pb.Envelope(response=pb.Response(request_id=request_id, failure=failure)))
+
+    def _on_cancel(self, request_id: int) -> None:
+        task = self._incoming.get(request_id)
+        if task is not None:
+            task.cancel()
+
+    # ------------------------------------------------------------------ events
+
+    async def publish_message(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Publish through the host, which delivers it once to every subscribed agent on
+        any worker (except the sender). Returns once queued for the host; interventions
+        run here, before it leaves."""
+        if not isinstance(topic_id, TopicId):
+            raise TypeError(f"topic_id must be a TopicId, got {type(topic_id).__name__}")
+        if message_id is None:
+            message_id = self._new_message_id()
+        if self._intervention_handlers:
+            ctx = MessageContext(sender, topic_id, False, cancellation_token or CancellationToken(), message_id)
+            for handler in self._intervention_handlers:
+                result = await handler.on_publish(message, message_context=ctx)
+                if is_drop(result):
+                    return
+                message = result
+        event = pb.Event(message_id=message_id, topic_type=topic_id.type, topic_source=topic_id.source)
+        size = self._fill_payload(message, event.payload)
+        if sender is not None:
+            agent_to_wire(sender, event.sender)
+        if self._tracer is not None:
+            propagate.inject(event.metadata)
+        self._outbox.put(pb.Envelope(event=event), size + 128)
+        while len(self._outbox) > _PUBLISH_BACKLOG and self._connection_task is not None:
+            await asyncio.sleep(0.001)  # backpressure: let the stream catch up
+
+    async def _on_event(self, event: pb.Event) -> None:
+        try:
+            topic = topic_from_wire(event.topic_type, event.topic_source)
+            sender = agent_from_wire(event.sender) if event.HasField("sender") else None
+            recipients = [agent_from_wire(ref) for ref in event.recipients]
+            message = self._read_payload(event.payload)
+        except WireValidationError as e:
+            logger.error("Dropped an event from the host: %s", e)
+            return
+        self._local_ids.update(recipients)
+        token = None
+        if event.metadata and self._tracer is not None:
+            token = otel_context.attach(propagate.extract(dict(event.metadata)))
+        try:
+            await self._publish_to(
+                message,
+                topic,
+                recipients,
+                sender=sender,
+                cancellation_token=CancellationToken(),
+                message_id=event.message_id,
+            )
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+
+    async def _publish_to(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        recipients: Sequence[AgentId],
+        *,
+        sender: AgentId | None,
+        cancellation_token: CancellationToken,
+        message_id: str,
+    ) -> None:
+        # Stand-in for the core's hook until it lands: queue the event in each recipient's
+        # mailbox, in order (interventions already ran on the publishing worker).
+        for recipient in recipients:
+            activation = self._activations.get(recipient)
+            if activation is None:
+                try:
+                    activation = await self._activate(recipient)
+                except Exception as e:
+                    self._event_failed(recipient, message, e, "could not be created for")
+                    continue
+            ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
+            self._outstanding += 1
+            self._mailbox_append(
+                Envelope(message, ctx, activation, None, make_frame(recipient, None, None), copy_context())
+            )
+
+    # ------------------------------------------------------------------ registration
+
+    async def register_factory(
+        self,
+        type: str | AgentType,
+        agent_factory: Callable[[], T | Awaitable[T]],
+        *,
+        expected_class: type[T] | None = None,
+    ) -> AgentType:
+        """Register a factory here and tell the host this worker serves the type; many
+        workers may serve one type (each key is active on one of them)."""
+        agent_type = await super().register_factory(type, agent_factory, expected_class=expected_class)
+        op = pb.DeclareType(agent_type=agent_type.type)
+        await self._operation("declare_type", op)
+        return agent_type
+
+    async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
+        """Register an instance here; the host routes its id to this worker."""
+        result = await super().register_agent_instance(agent_instance, agent_id)
+        self._local_ids.add(agent_id)
+        op = pb.Claim()
+        agent_to_wire(agent_id, op.agents.add())
+        await self._operation("claim", op)
+        return result
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        route = route_to_wire(subscription, 0)  # refuses kinds the host cannot route, before anything changes
+        await super().add_subscription(subscription)
+        try:
+            await self._operation("add_route", route)
+        except ValueError:
+            await super().remove_subscription(subscription.id)
+            raise
+
+    async def remove_subscription(self, id: str) -> None:
+        await super().remove_subscription(id)
+        op = pb.RemoveRoute(subscription_id=id)
+        await self._operation("remove_route", op)
+
+    # ------------------------------------------------------------------ agents that live here
+
+    async def _ensure_local(self, agent_id: AgentId) -> None:
+        """Make ``agent_id`` active on this worker (asking the host), or raise NotAccessibleError."""
+        if agent_id in self._local_ids:
+            return
+        if agent_id.type not in self._factories:
+            raise NotAccessibleError(f"{agent_id} is not an agent of this worker")
+        if self._connected is not None and self._connected.is_set():
+            op = pb.Claim()
+            agent_to_wire(agent_id, op.agents.add())
+            try:
+                await self._operation("claim", op)
+            except ValueError as e:
+                raise NotAccessibleError(f"{agent_id} is active on another worker: {e}") from None
+        self._local_ids.add(agent_id)
+
+    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
+        await self._ensure_local(id)
+        return await super().try_get_underlying_agent_instance(id, type)
+
+    async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
+        await self._ensure_local(agent)
+        return await super().agent_metadata(agent)
+
+    async def agent_save_state(self, agent: AgentId) -> Any:
+        await self._ensure_local(agent)
+        return await super().agent_save_state(agent)
+
+    async def agent_load_state(self, agent: AgentId, state: Any) -> None:
+        await self._ensure_local(agent)
+        await super().agent_load_state(agent, state)
+
+
+def _cancel(reply: asyncio.Future[Any]) -> None:
+    reply.cancel()
+
+
+def _expire(reply: asyncio.Future[Any], recipient: AgentId, timeout: float | None) -> None:
+    if not reply.done():
+        reply.set_exception(RequestTimeoutError(f"No reply from {recipient} within {timeout} s"))
+
+
+__all__ = ["GrpcWorkerAgentRuntime"]
