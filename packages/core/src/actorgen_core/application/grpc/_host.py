@@ -256,6 +256,8 @@ class GrpcWorkerAgentRuntimeHost:
             self._bound_port = server.add_secure_port(self._address, self._credentials)
         else:
             self._bound_port = server.add_insecure_port(self._address)
+        if not self._bound_port:
+            raise RuntimeError(f"Could not listen on {self._address}")
         self._server = server
         asyncio.get_running_loop().create_task(self._serve(server))
 

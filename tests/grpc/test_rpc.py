@@ -1,0 +1,89 @@
+"""Requests across processes: results, typed errors, deadlines and remote cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from actorgen_core import AgentId, CancellationToken
+from actorgen_core.application.grpc import RemoteHandlerError
+from actorgen_core.exceptions import AgentNotFoundError, CantHandleException, RequestTimeoutError
+
+from .agents import Fail, Nothing, Ping, Pong, Sleep, Unhandled
+from .conftest import Cluster
+
+
+async def wait_for_file(path: Path, timeout: float = 3.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text():
+            return path.read_text()
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{path} was not written within {timeout} s")
+
+
+async def test_requests_and_typed_errors_across_processes(cluster: Cluster, tmp_path: Path) -> None:
+    _, address = cluster.start_host()
+    remote = cluster.start_worker(address, "echo")
+    worker = cluster.worker(address)
+    await worker.start()
+    echo = AgentId("echo", "k1")
+
+    pong = await worker.send_message(Ping(41), echo, timeout=10)
+    assert pong == Pong(41, remote.pid, "k1")  # handled in the other process
+    assert await worker.send_message(Nothing(), echo, timeout=10) is None
+
+    with pytest.raises(RemoteHandlerError) as raised:
+        await worker.send_message(Fail("bad key"), echo, timeout=10)
+    assert raised.value.remote_type == "KeyError"
+    assert raised.value.remote_message == "'bad key'"
+    assert str(raised.value) == "KeyError: 'bad key'"
+
+    with pytest.raises(CantHandleException):
+        await worker.send_message(Unhandled(), echo, timeout=10)
+
+    started = time.monotonic()
+    with pytest.raises(AgentNotFoundError, match="nope"):
+        await worker.send_message(Ping(1), AgentId("nope", "x"), timeout=30)
+    assert time.monotonic() - started < 2  # at once, not at the deadline
+
+    # Two callers' request ids never collide at the host: many concurrent requests from
+    # this worker and from a second one all get their own answer.
+    other = cluster.worker(address)
+    await other.start()
+    results = await asyncio.gather(
+        *(w.send_message(Ping(i), AgentId("echo", f"c{i % 7}"), timeout=10) for i in range(200) for w in (worker, other))
+    )
+    assert [r.n for r in results] == [i for i in range(200) for _ in range(2)]
+
+
+async def test_deadline_expiry_cancels_the_remote_handler(cluster: Cluster, tmp_path: Path) -> None:
+    _, address = cluster.start_host()
+    cluster.start_worker(address, "echo")
+    worker = cluster.worker(address)
+    await worker.start()
+
+    marker = tmp_path / "timeout.txt"
+    started = time.monotonic()
+    with pytest.raises(RequestTimeoutError):
+        await worker.send_message(Sleep(30, str(marker)), AgentId("echo", "slow"), timeout=0.5)
+    assert time.monotonic() - started < 1.5
+    assert await wait_for_file(marker) == "cancelled token=True"
+
+    # The agent's turn was freed: it answers the next request at once.
+    assert (await worker.send_message(Ping(1), AgentId("echo", "slow"), timeout=5)).n == 1
+
+    # Cancelling the caller's token cancels the remote handler too.
+    marker2 = tmp_path / "cancel.txt"
+    token = CancellationToken()
+    call = asyncio.ensure_future(
+        worker.send_message(Sleep(30, str(marker2)), AgentId("echo", "slow"), cancellation_token=token, timeout=20)
+    )
+    await asyncio.sleep(0.3)
+    token.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert await wait_for_file(marker2) == "cancelled token=True"
