@@ -13,10 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from actorgen_core import TypeSubscription  # noqa: E402
-from actorgen_core.application import GrpcWorkerAgentRuntime  # noqa: E402
-
-from tests.grpc.agents import Bouncer, Echo, Subscriber, add_serializers  # noqa: E402
+from actorgen_core import TypeSubscription
+from actorgen_core.application import GrpcWorkerAgentRuntime
+from tests.grpc.agents import Bouncer, Echo, Subscriber, add_serializers
 
 
 async def main() -> None:
