@@ -54,7 +54,8 @@ async def test_requests_and_typed_errors_across_processes(cluster: Cluster, tmp_
     # this worker and from a second one all get their own answer.
     other = cluster.worker(address)
     await other.start()
-    calls = [w.send_message(Ping(i), AgentId("echo", f"c{i % 7}"), timeout=10) for i in range(200) for w in (worker, other)]
+    pairs = [(i, w) for i in range(200) for w in (worker, other)]
+    calls = [w.send_message(Ping(i), AgentId("echo", f"c{i % 7}"), timeout=10) for i, w in pairs]
     results = await asyncio.gather(*calls)
     assert [r.n for r in results] == [i for i in range(200) for _ in range(2)]
 
