@@ -1,0 +1,68 @@
+"""Many workers per agent type: keys spread, one activation per AgentId, re-placement when a worker dies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from actorgen_core import AgentId
+from actorgen_core.application.grpc import WorkerLostError
+
+from .agents import GetStats, Ping, Pong, Sleep, Stats
+from .conftest import Cluster
+
+
+async def test_two_workers_serve_one_type(cluster: Cluster, tmp_path: object) -> None:
+    _, address = cluster.start_host()
+    first = cluster.start_worker(address, "echo")
+    second = cluster.start_worker(address, "echo")
+    caller = cluster.worker(address)
+    other_caller = cluster.worker(address)
+    await caller.start()
+    await other_caller.start()
+
+    keys = [f"k{i}" for i in range(20)]
+    placed = {}
+    for key in keys:
+        pong = await caller.send_message(Ping(0), AgentId("echo", key), timeout=10)
+        assert isinstance(pong, Pong)
+        placed[key] = pong.pid
+    assert set(placed.values()) == {first.pid, second.pid}  # new keys spread over both workers
+
+    # Sticky: every later request for a key, from any caller, goes where the key lives.
+    for key in keys:
+        for runtime in (caller, other_caller):
+            assert (await runtime.send_message(Ping(1), AgentId("echo", key), timeout=10)).pid == placed[key]
+
+    # Single activation: concurrent requests from two workers to one fresh key run one at a time.
+    hot = AgentId("echo", "hot")
+    pongs = await asyncio.gather(
+        *(
+            runtime.send_message(Ping(i, sleep=0.05), hot, timeout=10)
+            for i in range(5)
+            for runtime in (caller, other_caller)
+        )
+    )
+    assert len({p.pid for p in pongs}) == 1
+    stats = await caller.send_message(GetStats(), hot, timeout=10)
+    assert stats == Stats(handled=10, max_concurrent=1, pid=pongs[0].pid)
+
+    # kill -9 the worker holding a key while a request to it is in flight: the caller gets
+    # a typed error within seconds, and the key is re-placed on the survivor.
+    victim_key = next(key for key in keys if placed[key] == first.pid)
+    in_flight = asyncio.ensure_future(
+        caller.send_message(Sleep(30, str(tmp_path) + "/never"), AgentId("echo", victim_key), timeout=30)
+    )
+    await asyncio.sleep(0.3)
+    killed_at = time.monotonic()
+    first.kill()
+    with pytest.raises(WorkerLostError):
+        await in_flight
+    assert time.monotonic() - killed_at < 3
+    replaced = await caller.send_message(Ping(2), AgentId("echo", victim_key), timeout=10)
+    assert replaced.pid == second.pid
+    # Keys that lived on the survivor stay where they were.
+    survivor_key = next(key for key in keys if placed[key] == second.pid)
+    assert (await caller.send_message(Ping(3), AgentId("echo", survivor_key), timeout=10)).pid == second.pid
