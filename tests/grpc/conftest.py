@@ -117,7 +117,7 @@ class Cluster:
 
     def worker(self, address: str, **kwargs: Any) -> GrpcWorkerAgentRuntime:
         """A worker in the test process itself (its agents are the test's own)."""
-        runtime = GrpcWorkerAgentRuntime(address, connect_timeout=10, **kwargs)
+        runtime = GrpcWorkerAgentRuntime(address, **{"connect_timeout": 10, **kwargs})
         add_serializers(runtime)
         self.runtimes.append(runtime)
         return runtime

@@ -170,7 +170,8 @@ class Outbox:
         return len(self._queue)
 
     async def frames(self, first: list[pb.Envelope] | None = None) -> AsyncIterator[pb.Frame]:
-        """Frames until ``close()``; ``first`` (a handshake) goes out before anything queued."""
+        """Frames until ``close()`` and the queue is empty; ``first`` (a handshake) goes out
+        before anything queued."""
         if first:
             yield pb.Frame(envelopes=first)
         queue = self._queue
@@ -181,8 +182,6 @@ class Outbox:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            if self._closed:
-                return
             frame = pb.Frame()
             batch = frame.envelopes
             size = 0
