@@ -271,13 +271,18 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         while not self._closing:
             channel = self._channel()
             outbox = self._outbox
+            writer: asyncio.Task[None] | None = None
             try:
                 call = channel.stream_stream(
                     CONNECT_METHOD,
                     request_serializer=pb.Frame.SerializeToString,
                     response_deserializer=pb.Frame.FromString,
-                )(outbox.frames(first=self._handshake()), metadata=self._call_metadata)
-                async for frame in call:
+                )(metadata=self._call_metadata)
+                writer = asyncio.get_running_loop().create_task(_write_frames(call, outbox, self._handshake()))
+                while True:
+                    frame = await call.read()
+                    if not isinstance(frame, pb.Frame):  # EOF
+                        break
                     for envelope in frame.envelopes:
                         kind = envelope.WhichOneof("body")
                         if kind == "event":
@@ -308,6 +313,9 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 reason = f"{type(e).__name__}: {e}"
                 logger.exception("Error in the worker's stream")
             finally:
+                if writer is not None:
+                    writer.cancel()
+                    writer = None
                 was_connected = self._worker_id is not None
                 self._worker_id = None
                 if not self._closing:
@@ -804,6 +812,16 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
     async def agent_load_state(self, agent: AgentId, state: Any) -> None:
         await self._ensure_local(agent)
         await super().agent_load_state(agent, state)
+
+
+async def _write_frames(call: Any, outbox: Outbox, handshake: list[pb.Envelope]) -> None:
+    """The stream's writer: explicit write() calls cost less than grpc consuming a generator."""
+    try:
+        async for frame in outbox.frames(first=handshake):
+            await call.write(frame)
+        await call.done_writing()
+    except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+        pass  # the reader sees the stream end and reconnects
 
 
 def _cancel(reply: asyncio.Future[Any]) -> None:
