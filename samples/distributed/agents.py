@@ -32,7 +32,8 @@ class MyManagerAgent(RoutedAgent):
 
     @message_handler
     async def handle_my_message(self, message: MyMessageType, ctx: MessageContext) -> MyMessageType:
-        print(f"{self.id.type} received message: {message.content} (from {ctx.sender or 'the application'})", flush=True)
+        sender = ctx.sender or "the application"
+        print(f"{self.id.type} received message: {message.content} (from {sender})", flush=True)
         # my_worker_agent lives in another process: the same call as in-process.
         response = await self.send_message(message, self.worker_agent_id)
         print(f"{self.id.type} received response: {response.content} (from {self.worker_agent_id})", flush=True)

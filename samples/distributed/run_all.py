@@ -65,7 +65,7 @@ async def main() -> None:
         await read_until(host, "listening", [])
         workers = {role: spawn(str(HERE / "worker.py"), role, "--host", address) for role in output}
         children += workers.values()
-        for role, proc in workers.items():
+        for proc in workers.values():
             await read_until(proc, "READY", [])
 
         app = GrpcWorkerAgentRuntime(host_address=address, worker_name="application")
