@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from actorgen_core import AgentId, MessageContext, RoutedAgent, message_handler, try_get_known_serializers_for_type
 
@@ -106,6 +108,9 @@ class Echo(RoutedAgent):
         self.handled = 0
         self.running = 0
         self.max_concurrent = 0
+
+    async def save_state(self) -> Mapping[str, Any]:
+        return {"handled": self.handled}
 
     @message_handler
     async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
