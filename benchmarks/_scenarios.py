@@ -497,7 +497,12 @@ def run_scenario(
     Raises TimeoutError naming the phase that did not finish.
     """
     lib = load_library(impl)
-    func = SCENARIO_FUNCTIONS[scenario]
+    if scenario.startswith("grpc_"):
+        import _grpc_scenarios  # imports this module: loaded only when needed
+
+        func = _grpc_scenarios.scenario_grpc
+    else:
+        func = SCENARIO_FUNCTIONS[scenario]
     prof = Profiler(profile_path)
     calibration = calibrate()
 

@@ -36,10 +36,23 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "rpc_concurrent": {"n": 20000, "unit": "RPC", "concurrency": 100, "warmup": 500},
     "publish_fanout": {"n": 2000, "unit": "delivery", "subscribers": 100, "warmup": 20},
     "lazy_create": {"n": 20000, "unit": "agent", "warmup": 1000},
+    # distributed: host and receiving worker in their own processes (see _grpc_scenarios.py)
+    "grpc_rpc": {"n": 2000, "unit": "RPC", "kind": "rpc", "concurrency": 1, "warmup": 100},
+    "grpc_rpc_concurrent": {"n": 2000, "unit": "RPC", "kind": "rpc", "concurrency": 50, "warmup": 100},
+    "grpc_publish": {"n": 2000, "unit": "delivery", "kind": "publish", "warmup": 20},
 }
 
-GOALS: dict[str, float] = {"rpc_seq": 10.0, "rpc_concurrent": 10.0, "publish_fanout": 10.0, "lazy_create": 5.0}
-"""Throughput goals of issue #2 (ours / reference); lazy_create also must not use more memory per agent."""
+GOALS: dict[str, float] = {
+    "rpc_seq": 10.0,
+    "rpc_concurrent": 10.0,
+    "publish_fanout": 10.0,
+    "lazy_create": 5.0,
+    "grpc_rpc": 5.0,
+    "grpc_rpc_concurrent": 10.0,
+    "grpc_publish": 10.0,
+}
+"""Throughput goals (ours / reference) of issue #2 (in-process) and issue #8 (gRPC); lazy_create
+also must not use more memory per agent."""
 
 RESULT_MARK = "@@bench-result "
 ERROR_MARK = "@@bench-error "
@@ -369,6 +382,17 @@ ROWS: dict[str, list[tuple[str, str, str]]] = {
         ("max_us", "max latency us", "lower"),
     ],
     "publish_fanout": [("ops_per_s", "deliveries/s", "higher"), ("publishes_per_s", "publishes/s", "higher")],
+    "grpc_rpc": [
+        ("ops_per_s", "RPC/s", "higher"),
+        ("p50_us", "p50 latency us", "lower"),
+        ("p99_us", "p99 latency us", "lower"),
+    ],
+    "grpc_rpc_concurrent": [
+        ("ops_per_s", "RPC/s", "higher"),
+        ("p50_us", "p50 latency us", "lower"),
+        ("p99_us", "p99 latency us", "lower"),
+    ],
+    "grpc_publish": [("ops_per_s", "deliveries/s", "higher"), ("publishes_per_s", "publishes/s", "higher")],
     "lazy_create": [
         ("ops_per_s", "agents/s", "higher"),
         ("bytes_per_agent", "RSS bytes/agent", "lower"),
@@ -437,7 +461,7 @@ def print_table(
         else:  # a note row
             out.write(" " * (widths[0] + widths[1] + 4) + r[2] + "\n")
     if ref is not None:
-        out.write("\nGoals (issue #2), ours / reference from this run:\n")
+        out.write("\nGoals (issues #2 and #8), ours / reference from this run:\n")
         out.write("\n".join(goal_lines(names, med, ours, ref)) + "\n")
     out.flush()
 
