@@ -29,10 +29,10 @@ from ._wire import (
     SERVICE_NAME,
     Kind,
     Outbox,
+    WireIds,
     agent_from_wire,
     agent_to_wire,
     route_from_wire,
-    topic_from_wire,
 )
 
 logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.grpc.host")
@@ -222,7 +222,8 @@ class GrpcWorkerAgentRuntimeHost:
         self._workers: dict[str, _Worker] = {}
         self._forwarded: dict[int, _Forwarded] = {}
         self._by_caller: dict[tuple[str, int], int] = {}
-        self._ids = itertools.count(1)
+        self._request_ids = itertools.count(1)
+        self._ids = WireIds()
         self._worker_ids = itertools.count(1)
         self._health: Any = None
         self._bound_port: int | None = None
@@ -245,7 +246,7 @@ class GrpcWorkerAgentRuntimeHost:
                 "Connect": grpc.stream_stream_rpc_method_handler(
                     self._connect,
                     request_deserializer=pb.Frame.FromString,
-                    response_serializer=pb.Frame.SerializeToString,
+                    response_serializer=_already_serialized,
                 )
             },
         )
@@ -306,7 +307,7 @@ class GrpcWorkerAgentRuntimeHost:
                 return hmac.compare_digest(given, expected)
         return False
 
-    async def _connect(self, _requests: object, context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]) -> None:
+    async def _connect(self, _requests: object, context: grpc.aio.ServicerContext[pb.Frame, bytes]) -> None:
         # Explicit read()/write() rather than an async generator: grpc then runs no extra
         # task per stream to consume it, which is most of a frame's cost in Python.
         peer = context.peer()
@@ -347,9 +348,7 @@ class GrpcWorkerAgentRuntimeHost:
             reader.cancel()
             self._drop(worker)
 
-    async def _read(
-        self, worker: _Worker, first: pb.Frame, context: grpc.aio.ServicerContext[pb.Frame, pb.Frame]
-    ) -> None:
+    async def _read(self, worker: _Worker, first: pb.Frame, context: grpc.aio.ServicerContext[pb.Frame, bytes]) -> None:
         try:
             for envelope in first.envelopes[1:]:
                 self._dispatch(worker, envelope)
@@ -397,9 +396,9 @@ class GrpcWorkerAgentRuntimeHost:
         if kind == "request":
             self._on_request(worker, envelope)
         elif kind == "response":
-            self._on_response(worker, envelope.response)
+            self._on_response(worker, envelope)
         elif kind == "event":
-            self._on_event(worker, envelope.event)
+            self._on_event(worker, envelope)
         elif kind == "cancel":
             self._on_cancel(worker, envelope.cancel.request_id)
         elif kind == "declare_type":
@@ -417,9 +416,9 @@ class GrpcWorkerAgentRuntimeHost:
         request = envelope.request
         caller_request_id = request.request_id
         try:
-            target_id = agent_from_wire(request.target)
+            target_id = self._ids.agent(request.target)
             if request.HasField("sender"):
-                agent_from_wire(request.sender)
+                self._ids.agent(request.sender)
         except WireValidationError as e:
             self._reply(caller, caller_request_id, pb.Failure(kind=Kind.INVALID, message=str(e)))
             return
@@ -435,20 +434,21 @@ class GrpcWorkerAgentRuntimeHost:
                 ),
             )
             return
-        request_id = next(self._ids)
+        request_id = next(self._request_ids)
         self._forwarded[request_id] = _Forwarded(caller, caller_request_id, target)
         self._by_caller[(caller.worker_id, caller_request_id)] = request_id
         request.request_id = request_id
-        target.outbox.put(envelope, len(request.payload.data) + 128)
+        target.outbox.put(envelope)
 
-    def _on_response(self, worker: _Worker, response: pb.Response) -> None:
+    def _on_response(self, worker: _Worker, envelope: pb.Envelope) -> None:
+        response = envelope.response
         forwarded = self._forwarded.get(response.request_id)
         if forwarded is None or forwarded.target is not worker:
             return  # the caller gave up (or this worker was not asked): nobody waits for it
         del self._forwarded[response.request_id]
         self._by_caller.pop((forwarded.caller.worker_id, forwarded.caller_request_id), None)
         response.request_id = forwarded.caller_request_id
-        forwarded.caller.outbox.put(pb.Envelope(response=response), len(response.result.data) + 64)
+        forwarded.caller.outbox.put(envelope)
 
     def _answer(self, forwarded: _Forwarded, request_id: int, failure: pb.Failure) -> None:
         del self._forwarded[request_id]
@@ -465,10 +465,11 @@ class GrpcWorkerAgentRuntimeHost:
         forwarded = self._forwarded.pop(request_id)
         forwarded.target.outbox.put(pb.Envelope(cancel=pb.Cancel(request_id=request_id)))
 
-    def _on_event(self, publisher: _Worker, event: pb.Event) -> None:
+    def _on_event(self, publisher: _Worker, envelope: pb.Envelope) -> None:
+        event = envelope.event
         try:
-            topic = topic_from_wire(event.topic_type, event.topic_source)
-            sender = agent_from_wire(event.sender) if event.HasField("sender") else None
+            topic = self._ids.topic(event.topic_type, event.topic_source)
+            sender = self._ids.agent(event.sender) if event.HasField("sender") else None
         except WireValidationError as e:
             logger.warning("Dropped an event from %s: %s", publisher, e)
             return
@@ -485,13 +486,12 @@ class GrpcWorkerAgentRuntimeHost:
                 )
                 continue
             by_worker.setdefault(owner, []).append(recipient)
-        size = len(event.payload.data) + 128
         for owner, recipients in by_worker.items():
-            copy = pb.Event()
-            copy.CopyFrom(event)
+            # The envelope is re-serialized per owner with that owner's recipients only.
+            del event.recipients[:]
             for recipient in recipients:
-                agent_to_wire(recipient, copy.recipients.add())
-            owner.outbox.put(pb.Envelope(event=copy), size)
+                agent_to_wire(recipient, event.recipients.add())
+            owner.outbox.put(envelope)
 
     def _ack(self, worker: _Worker, op_id: int, failure: pb.Failure | None = None) -> None:
         worker.outbox.put(pb.Envelope(ack=pb.Ack(op_id=op_id, failure=failure)))
@@ -540,6 +540,10 @@ class GrpcWorkerAgentRuntimeHost:
             self._ack(worker, claim.op_id, pb.Failure(kind=Kind.INVALID, message="; ".join(refused[:20])))
         else:
             self._ack(worker, claim.op_id)
+
+
+def _already_serialized(frame: bytes) -> bytes:
+    return frame
 
 
 class _Misbehaving(Exception):

@@ -56,6 +56,39 @@ def topic_from_wire(topic_type: str, source: str) -> TopicId:
         raise WireValidationError(str(e)) from None
 
 
+class WireIds:
+    """Validated ids seen on the wire, so a busy stream checks each distinct id once.
+
+    Only ids that passed validation are remembered; the table is emptied when it reaches
+    ``limit`` entries, so a peer sending endless distinct ids costs memory bounded by it.
+    """
+
+    def __init__(self, limit: int = 65536) -> None:
+        self._agents: dict[tuple[str, str], AgentId] = {}
+        self._topics: dict[tuple[str, str], TopicId] = {}
+        self._limit = limit
+
+    def agent(self, ref: pb.AgentRef) -> AgentId:
+        key = (ref.type, ref.key)
+        found = self._agents.get(key)
+        if found is None:
+            found = agent_from_wire(ref)
+            if len(self._agents) >= self._limit:
+                self._agents.clear()
+            self._agents[key] = found
+        return found
+
+    def topic(self, topic_type: str, source: str) -> TopicId:
+        key = (topic_type, source)
+        found = self._topics.get(key)
+        if found is None:
+            found = topic_from_wire(topic_type, source)
+            if len(self._topics) >= self._limit:
+                self._topics.clear()
+            self._topics[key] = found
+        return found
+
+
 def route_to_wire(subscription: Subscription, op_id: int) -> pb.AddRoute:
     """Only the two routing kinds the host understands can cross the wire."""
     if isinstance(subscription, TypeSubscription):
@@ -134,22 +167,51 @@ def exception_of(failure: pb.Failure) -> Exception:
     return cls(failure.message)
 
 
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+_ENVELOPE_TAG = b"\x0a"  # Frame.envelopes: field 1, length-delimited
+_SMALL_LENGTHS = [_varint(n) for n in range(16384)]
+
+
+def frame_bytes(envelopes: list[bytes]) -> bytes:
+    """A serialized ``Frame`` made of already serialized envelopes.
+
+    A repeated message field is its elements' bytes, each behind a tag and a length, so a
+    frame is assembled by joining bytes: no message object is built or copied.
+    """
+    parts: list[bytes] = []
+    for data in envelopes:
+        size = len(data)
+        parts.append(_ENVELOPE_TAG)
+        parts.append(_SMALL_LENGTHS[size] if size < 16384 else _varint(size))
+        parts.append(data)
+    return b"".join(parts)
+
+
 class Outbox:
     """Envelopes waiting for the stream, written as batches.
 
-    ``put`` never waits; the stream's writer takes everything queued (up to a batch
-    limit) as one frame, so a burst of messages costs one write instead of one each.
+    ``put`` serializes the envelope and never waits; the stream's writer takes everything
+    queued (up to a batch limit) as one frame, so a burst of messages costs one write
+    instead of one each.
     """
 
     def __init__(self, max_frame_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
-        self._queue: deque[tuple[pb.Envelope, int]] = deque()
+        self._queue: deque[tuple[bytes, bool]] = deque()
         self._wakeup = asyncio.Event()
         self._closed = False
         self._max_bytes = min(_BATCH_BYTES, max_frame_bytes // 2)
 
-    def put(self, envelope: pb.Envelope, size: int = 64) -> None:
-        """Queue ``envelope``; ``size`` (roughly its bytes) keeps frames under the size limit."""
-        self._queue.append((envelope, size))
+    def put(self, envelope: pb.Envelope, *, replayable: bool = False) -> None:
+        """Queue ``envelope``; a ``replayable`` one is kept for the next stream if this one breaks."""
+        self._queue.append((envelope.SerializeToString(), replayable))
         if not self._wakeup.is_set():
             self._wakeup.set()
 
@@ -161,19 +223,25 @@ class Outbox:
     def closed(self) -> bool:
         return self._closed
 
-    def take_all(self) -> list[pb.Envelope]:
-        items = [envelope for envelope, _ in self._queue]
+    def take_replayable(self) -> list[bytes]:
+        """Remove everything queued; return the envelopes marked replayable."""
+        items = [data for data, replayable in self._queue if replayable]
         self._queue.clear()
         return items
+
+    def put_serialized(self, data: bytes, *, replayable: bool = False) -> None:
+        self._queue.append((data, replayable))
+        if not self._wakeup.is_set():
+            self._wakeup.set()
 
     def __len__(self) -> int:
         return len(self._queue)
 
-    async def frames(self, first: list[pb.Envelope] | None = None) -> AsyncIterator[pb.Frame]:
-        """Frames until ``close()`` and the queue is empty; ``first`` (a handshake) goes out
-        before anything queued."""
+    async def frames(self, first: list[pb.Envelope] | None = None) -> AsyncIterator[bytes]:
+        """Serialized frames until ``close()`` and the queue is empty; ``first`` (a
+        handshake) goes out before anything queued."""
         if first:
-            yield pb.Frame(envelopes=first)
+            yield frame_bytes([envelope.SerializeToString() for envelope in first])
         queue = self._queue
         while True:
             if not queue:
@@ -182,11 +250,10 @@ class Outbox:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            frame = pb.Frame()
-            batch = frame.envelopes
+            batch: list[bytes] = []
             size = 0
             while queue and len(batch) < _BATCH_ENVELOPES and size < self._max_bytes:
-                envelope, envelope_size = queue.popleft()
-                size += envelope_size
-                batch.append(envelope)
-            yield frame
+                data = queue.popleft()[0]
+                size += len(data)
+                batch.append(data)
+            yield frame_bytes(batch)

@@ -61,12 +61,11 @@ from ._wire import (
     DEFAULT_MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
     Outbox,
-    agent_from_wire,
+    WireIds,
     agent_to_wire,
     exception_of,
     failure_of,
     route_to_wire,
-    topic_from_wire,
 )
 
 logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.grpc.worker")
@@ -167,6 +166,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._exported: dict[str, list[Any]] = {}  # frame id -> [frame, number of requests carrying it]
         self._imported: dict[int, list[str]] = {}  # id(stand-in frame) -> the remote chain it stands for
         self._wire_types: dict[type, tuple[str, str]] = {}
+        self._ids = WireIds()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -275,7 +275,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             try:
                 call = channel.stream_stream(
                     CONNECT_METHOD,
-                    request_serializer=pb.Frame.SerializeToString,
+                    request_serializer=_already_serialized,
                     response_deserializer=pb.Frame.FromString,
                 )(metadata=self._call_metadata)
                 writer = asyncio.get_running_loop().create_task(_write_frames(call, outbox, self._handshake()))
@@ -341,9 +341,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         old = self._outbox
         old.close()
         self._outbox = Outbox(self._max_bytes)
-        for envelope in old.take_all():  # publishes not yet written survive a reconnect
-            if envelope.HasField("event"):
-                self._outbox.put(envelope, len(envelope.event.payload.data) + 128)
+        for data in old.take_replayable():  # publishes not yet written survive a reconnect
+            self._outbox.put_serialized(data, replayable=True)
         outgoing, self._outgoing = self._outgoing, {}
         for reply in outgoing.values():
             if not reply.done():
@@ -422,13 +421,12 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         found = self._wire_types[cls] = (name, content_type)
         return found
 
-    def _fill_payload(self, message: Any, payload: pb.Payload) -> int:
+    def _fill_payload(self, message: Any, payload: pb.Payload) -> None:
         name, content_type = self._wire_type(message)
         data = self._serialization_registry.serialize(message, type_name=name, data_content_type=content_type)
         payload.type_name = name
         payload.content_type = content_type
         payload.data = data
-        return len(data)
 
     def _read_payload(self, payload: pb.Payload) -> Any:
         try:
@@ -488,8 +486,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                     )
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"Request to {recipient} cancelled before it was sent")
-        request = pb.Request(message_id=message_id if message_id is not None else self._new_message_id())
-        size = self._fill_payload(message, request.payload)
+        envelope = pb.Envelope()
+        request = envelope.request
+        request.message_id = message_id if message_id is not None else self._new_message_id()
+        self._fill_payload(message, request.payload)
         agent_to_wire(recipient, request.target)
         if sender is not None:
             agent_to_wire(sender, request.sender)
@@ -505,7 +505,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             request.budget_us = max(1, int((deadline - loop.time()) * 1_000_000))
         reply: asyncio.Future[Any] = loop.create_future()
         self._outgoing[request_id] = reply
-        self._outbox.put(pb.Envelope(request=request), size + 128)
+        self._outbox.put(envelope)
         timer = None if deadline is None else loop.call_at(deadline, _expire, reply, recipient, timeout)
         on_cancel = None
         if cancellation_token is not None:
@@ -585,8 +585,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
     def _on_request(self, request: pb.Request) -> None:
         request_id = request.request_id
         try:
-            target = agent_from_wire(request.target)
-            sender = agent_from_wire(request.sender) if request.HasField("sender") else None
+            target = self._ids.agent(request.target)
+            sender = self._ids.agent(request.sender) if request.HasField("sender") else None
             message = self._read_payload(request.payload)
             if len(request.message_id) > 512 or len(request.chain) > _MAX_CHAIN:
                 raise WireValidationError("message id or call chain too long")
@@ -629,22 +629,20 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 message_id=message_id or None,
                 timeout=math.inf if budget is None else budget,
             )
-            response = pb.Response(request_id=request_id)
+            envelope = pb.Envelope()
+            envelope.response.request_id = request_id
             if result is not None:
-                size = self._fill_payload(result, response.result)
-            else:
-                size = 0
+                self._fill_payload(result, envelope.response.result)
         except asyncio.CancelledError:
             return  # the caller gave up (or the connection went): nobody reads an answer
         except Exception as e:
-            response = pb.Response(request_id=request_id, failure=failure_of(e))
-            size = len(response.failure.message)
+            envelope = pb.Envelope(response=pb.Response(request_id=request_id, failure=failure_of(e)))
         finally:
             self._incoming.pop(request_id, None)
             if frame is not None:
                 deactivate(frame)
                 self._imported.pop(id(frame), None)
-        self._outbox.put(pb.Envelope(response=response), size + 64)
+        self._outbox.put(envelope)
 
     def _answer(self, request_id: int, failure: pb.Failure) -> None:
         self._outbox.put(pb.Envelope(response=pb.Response(request_id=request_id, failure=failure)))
@@ -679,21 +677,26 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 if is_drop(result):
                     return
                 message = result
-        event = pb.Event(message_id=message_id, topic_type=topic_id.type, topic_source=topic_id.source)
-        size = self._fill_payload(message, event.payload)
+        envelope = pb.Envelope()
+        event = envelope.event
+        event.message_id = message_id
+        event.topic_type = topic_id.type
+        event.topic_source = topic_id.source
+        self._fill_payload(message, event.payload)
         if sender is not None:
             agent_to_wire(sender, event.sender)
         if self._tracer is not None:
             propagate.inject(event.metadata)
-        self._outbox.put(pb.Envelope(event=event), size + 128)
+        self._outbox.put(envelope, replayable=True)
         while len(self._outbox) > _PUBLISH_BACKLOG and self._connection_task is not None:
             await asyncio.sleep(0.001)  # backpressure: let the stream catch up
 
     async def _on_event(self, event: pb.Event) -> None:
         try:
-            topic = topic_from_wire(event.topic_type, event.topic_source)
-            sender = agent_from_wire(event.sender) if event.HasField("sender") else None
-            recipients = [agent_from_wire(ref) for ref in event.recipients]
+            ids = self._ids
+            topic = ids.topic(event.topic_type, event.topic_source)
+            sender = ids.agent(event.sender) if event.HasField("sender") else None
+            recipients = [ids.agent(ref) for ref in event.recipients]
             message = self._read_payload(event.payload)
         except WireValidationError as e:
             logger.error("Dropped an event from the host: %s", e)
@@ -812,6 +815,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
     async def agent_load_state(self, agent: AgentId, state: Any) -> None:
         await self._ensure_local(agent)
         await super().agent_load_state(agent, state)
+
+
+def _already_serialized(frame: bytes) -> bytes:
+    return frame
 
 
 async def _write_frames(call: Any, outbox: Outbox, handshake: list[pb.Envelope]) -> None:
