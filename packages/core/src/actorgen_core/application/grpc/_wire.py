@@ -249,6 +249,9 @@ class Outbox:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
+                # One more turn of the event loop: whatever the callbacks that are already
+                # due will queue goes into this frame too.
+                await asyncio.sleep(0)
                 continue
             batch: list[bytes] = []
             size = 0
