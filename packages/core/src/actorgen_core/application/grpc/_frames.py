@@ -9,10 +9,8 @@ single-threaded runtime sees the chain and lets the request re-enter.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...base import AgentId
-from ...base._contexts import CURRENT_FRAME, FRAME_ACTIVE, FRAME_DEADLINE, FRAME_PARENT, CallFrame
+from ...base._contexts import CURRENT_FRAME, CallFrame
 
 __all__ = [
     "CURRENT_FRAME",
@@ -29,28 +27,27 @@ __all__ = [
 def running_frame() -> CallFrame | None:
     """The frame of the handler running in this context, if it is still running."""
     frame = CURRENT_FRAME.get(None)
-    if frame is not None and not frame[FRAME_ACTIVE]:
+    if frame is not None and not frame.active:
         return None
     return frame
 
 
 def is_active(frame: CallFrame) -> bool:
-    return bool(frame[FRAME_ACTIVE])
+    return frame.active
 
 
 def frame_parent(frame: CallFrame) -> CallFrame | None:
-    parent: Any = frame[FRAME_PARENT]
-    return parent  # type: ignore[no-any-return]
+    return frame.parent
 
 
 def frame_deadline(frame: CallFrame) -> float | None:
-    deadline: Any = frame[FRAME_DEADLINE]
-    return deadline  # type: ignore[no-any-return]
+    return frame.deadline
 
 
 def make_frame(agent_id: AgentId | None, deadline: float | None, parent: CallFrame | None) -> CallFrame:
-    return [agent_id, deadline, parent, True]
+    # A stand-in for a remote caller may have no agent (a request sent from outside any agent).
+    return CallFrame(agent_id, deadline, parent)  # type: ignore[arg-type]
 
 
 def deactivate(frame: CallFrame) -> None:
-    frame[FRAME_ACTIVE] = False
+    frame.active = False

@@ -17,7 +17,6 @@ import random
 import secrets
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from contextvars import copy_context
 from functools import partial
 from typing import Any, TypeVar
 
@@ -42,7 +41,7 @@ from ...base import (
 from ...base._constants import ROOT_LOGGER_NAME
 from ...base._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE, UnknownPayload
 from ...base.exceptions import NotAccessibleError, RequestTimeoutError
-from .._delivery import Envelope, is_drop
+from .._delivery import is_drop
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
 from ._errors import HostUnavailableError, WireValidationError
 from ._frames import (
@@ -155,7 +154,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._connected: asyncio.Event | None = None
         self._connection_task: asyncio.Task[None] | None = None
         self._connection_error: BaseException | None = None
-        self._closing = False
+        self._disconnecting = False
         self._worker_id: str | None = None
         self._request_ids = itertools.count(1)
         self._op_ids = itertools.count(1)
@@ -176,7 +175,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         if self._connection_task is not None:
             raise RuntimeError("Runtime is already started")
         super().start()
-        self._closing = False
+        self._disconnecting = False
         self._connection_error = None
         self._connected = asyncio.Event()
         self._connection_task = asyncio.get_running_loop().create_task(self._run_connection())
@@ -236,7 +235,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         await self.stop()
 
     async def _shutdown_connection(self) -> None:
-        self._closing = True
+        self._disconnecting = True
         task, self._connection_task = self._connection_task, None
         self._outbox.close()
         if task is not None:
@@ -268,7 +267,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
 
     async def _run_connection(self) -> None:
         backoff = 0.05
-        while not self._closing:
+        while not self._disconnecting:
             channel = self._channel()
             outbox = self._outbox
             writer: asyncio.Task[None] | None = None
@@ -318,10 +317,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                     writer = None
                 was_connected = self._worker_id is not None
                 self._worker_id = None
-                if not self._closing:
+                if not self._disconnecting:
                     self._lost_connection(reason if "reason" in locals() else "stream ended")
                 await channel.close(grace=None)
-            if self._closing:
+            if self._disconnecting:
                 return
             if was_connected:
                 logger.warning("Lost the host at %s (%s); reconnecting", self._host_address, reason)
@@ -717,32 +716,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         finally:
             if token is not None:
                 otel_context.detach(token)
-
-    async def _publish_to(
-        self,
-        message: Any,
-        topic_id: TopicId,
-        recipients: Sequence[AgentId],
-        *,
-        sender: AgentId | None,
-        cancellation_token: CancellationToken,
-        message_id: str,
-    ) -> None:
-        # Stand-in for the core's hook until it lands: queue the event in each recipient's
-        # mailbox, in order (interventions already ran on the publishing worker).
-        for recipient in recipients:
-            activation = self._activations.get(recipient)
-            if activation is None:
-                try:
-                    activation = await self._activate(recipient)
-                except Exception as e:
-                    self._event_failed(recipient, message, e, "could not be created for")
-                    continue
-            ctx = MessageContext(sender, topic_id, False, cancellation_token, message_id)
-            self._outstanding += 1
-            self._mailbox_append(
-                Envelope(message, ctx, activation, None, make_frame(recipient, None, None), copy_context())
-            )
 
     # ------------------------------------------------------------------ registration
 
