@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
+import pytest
+
 from actorgen_core import AgentId, TopicId
+from actorgen_core.application.grpc import HostUnavailableError
 
 from .agents import Ping, Pong, Tick
 from .conftest import Cluster, free_port
@@ -39,3 +43,31 @@ async def test_host_restart_on_the_same_port(cluster: Cluster) -> None:
     await worker.publish_message(Tick(1), TopicId("fan", "r"))
     ticks = await wait_ticks(worker, AgentId("sub", "r"), 2, timeout=10)
     assert ticks.count == 2 and ticks.in_order  # the same subscriber instance, state kept
+
+
+async def test_a_silent_host_is_left_and_rejoined(cluster: Cluster) -> None:
+    host, address = cluster.start_host()
+    remote = cluster.start_worker(address, "echo")
+    worker = cluster.worker(address)
+    await worker.start()
+    assert (await worker.send_message(Ping(1), AgentId("echo", "k"), timeout=10)).pid == remote.pid
+
+    host.proc.send_signal(signal.SIGSTOP)  # hung, socket open: only heartbeats can tell
+    try:
+        in_flight = asyncio.ensure_future(worker.send_message(Ping(2), AgentId("echo", "k"), timeout=30))
+        started = time.monotonic()
+        with pytest.raises(HostUnavailableError):
+            await in_flight
+        assert time.monotonic() - started < 9
+    finally:
+        host.proc.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            pong = await worker.send_message(Ping(3), AgentId("echo", "k"), timeout=2)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+    assert pong == Pong(3, remote.pid, "k")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 
 import pytest
@@ -66,3 +67,21 @@ async def test_two_workers_serve_one_type(cluster: Cluster, tmp_path: object) ->
     # Keys that lived on the survivor stay where they were.
     survivor_key = next(key for key in keys if placed[key] == second.pid)
     assert (await caller.send_message(Ping(3), AgentId("echo", survivor_key), timeout=10)).pid == second.pid
+
+
+async def test_a_hung_worker_is_found_by_keepalive(cluster: Cluster, tmp_path: object) -> None:
+    _, address = cluster.start_host()
+    hung = cluster.start_worker(address, "echo")
+    caller = cluster.worker(address)
+    await caller.start()
+    assert (await caller.send_message(Ping(0), AgentId("echo", "h"), timeout=10)).pid == hung.pid
+    in_flight = asyncio.ensure_future(caller.send_message(Ping(1, sleep=1.0), AgentId("echo", "h"), timeout=30))
+    await asyncio.sleep(0.2)
+    hung.proc.send_signal(signal.SIGSTOP)  # alive but silent: its socket stays open
+    try:
+        stopped_at = time.monotonic()
+        with pytest.raises(WorkerLostError):
+            await in_flight
+        assert time.monotonic() - stopped_at < 8  # keepalive: a ping every 2 s, 2 s to answer
+    finally:
+        hung.proc.send_signal(signal.SIGCONT)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 
-from actorgen_core import AgentId, MessageContext, RoutedAgent, TopicId, TypeSubscription, message_handler
+from actorgen_core import (
+    AgentId,
+    DefaultSubscription,
+    MessageContext,
+    RoutedAgent,
+    TopicId,
+    TypePrefixSubscription,
+    TypeSubscription,
+    message_handler,
+)
 
 from .agents import Back, Bounce, GetTicks, Tick, Ticks, Trail
 from .conftest import Cluster
@@ -86,3 +95,35 @@ async def test_call_chain_reenters_across_workers(cluster: Cluster) -> None:
     trail = await worker.send_message(Back(2), AgentId("alpha", "a"), timeout=10)
     assert trail == Trail(["alpha/a", "bouncer/b", "alpha/a", "bouncer/b", "alpha/a"])
     assert time.monotonic() - started < 5
+
+
+async def test_prefix_and_default_routes_across_workers(cluster: Cluster) -> None:
+    _, address = cluster.start_host()
+    holder = cluster.worker(address)
+    publisher = cluster.worker(address)
+    await holder.start()
+    await publisher.start()
+    await LocalSubscriber.register(holder, "pre_sub", LocalSubscriber, skip_class_subscriptions=True)
+    await holder.add_subscription(TypePrefixSubscription("news.", "pre_sub"))
+    await LocalSubscriber.register(holder, "def_sub", LocalSubscriber, skip_class_subscriptions=True)
+    default = DefaultSubscription(agent_type="def_sub")
+    await holder.add_subscription(default)
+
+    await publisher.publish_message(Tick(1), TopicId("news.sports", "s"))
+    await publisher.publish_message(Tick(2), TopicId("default", "s"))
+    await publisher.publish_message(Tick(3), TopicId("weather", "s"))  # nobody subscribes: dropped
+    prefixed = await holder.try_get_underlying_agent_instance(AgentId("pre_sub", "s"), LocalSubscriber)
+    defaulted = await holder.try_get_underlying_agent_instance(AgentId("def_sub", "s"), LocalSubscriber)
+    deadline = time.monotonic() + 10
+    while (not prefixed.seqs or not defaulted.seqs) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert prefixed.seqs == [1] and defaulted.seqs == [2]
+
+    # Removing a route on its worker removes it at the host.
+    await holder.remove_subscription(default.id)
+    await publisher.publish_message(Tick(4), TopicId("default", "s"))
+    await publisher.publish_message(Tick(5), TopicId("news.x", "s2"))
+    second = await holder.try_get_underlying_agent_instance(AgentId("pre_sub", "s2"), LocalSubscriber)
+    while not second.seqs and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert second.seqs == [5] and defaulted.seqs == [2]  # Tick(4) went out before Tick(5): FIFO, so it is gone

@@ -54,7 +54,7 @@ _KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
 class _Worker:
     """One connected worker stream."""
 
-    __slots__ = ("agents", "name", "outbox", "peer", "routes", "types", "worker_id")
+    __slots__ = ("agents", "last_heard", "name", "outbox", "peer", "routes", "types", "worker_id")
 
     def __init__(self, worker_id: str, name: str, peer: str, max_bytes: int) -> None:
         self.worker_id = worker_id
@@ -64,6 +64,7 @@ class _Worker:
         self.types: set[str] = set()
         self.routes: set[str] = set()
         self.agents: set[AgentId] = set()
+        self.last_heard = 0.0
 
     def __repr__(self) -> str:
         return f"worker {self.worker_id} ({self.name or 'unnamed'} at {self.peer})"
@@ -184,6 +185,8 @@ class GrpcWorkerAgentRuntimeHost:
         tls_client_ca: PEM bytes of the CA that signs worker certificates; with it, workers
             must present a certificate (mutual TLS).
         max_message_bytes: largest frame accepted (and sent).
+        liveness_timeout: a worker from which nothing (not even a heartbeat) arrived for
+            this many seconds is cut off: its agents are re-placed, requests it owed fail.
     """
 
     def __init__(
@@ -196,6 +199,7 @@ class GrpcWorkerAgentRuntimeHost:
         tls_key: bytes | None = None,
         tls_client_ca: bytes | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        liveness_timeout: float = 5.0,
     ) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("tls_cert and tls_key must be given together")
@@ -227,6 +231,9 @@ class GrpcWorkerAgentRuntimeHost:
         self._worker_ids = itertools.count(1)
         self._health: Any = None
         self._bound_port: int | None = None
+        self._liveness_timeout = liveness_timeout
+        self._monitor: asyncio.Task[None] | None = None
+        self._serving: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int | None:
@@ -260,7 +267,9 @@ class GrpcWorkerAgentRuntimeHost:
         if not self._bound_port:
             raise RuntimeError(f"Could not listen on {self._address}")
         self._server = server
-        asyncio.get_running_loop().create_task(self._serve(server))
+        loop = asyncio.get_running_loop()
+        self._serving = loop.create_task(self._serve(server))
+        self._monitor = loop.create_task(self._watch_liveness())
 
     async def _serve(self, server: grpc.aio.Server) -> None:
         await server.start()
@@ -274,6 +283,9 @@ class GrpcWorkerAgentRuntimeHost:
         if server is None:
             raise RuntimeError("Host runtime is not started.")
         self._server = None
+        if self._monitor is not None:
+            self._monitor.cancel()
+            self._monitor = None
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
         for worker in list(self._workers.values()):
@@ -294,6 +306,21 @@ class GrpcWorkerAgentRuntimeHost:
             for sig in signals:
                 loop.remove_signal_handler(sig)
         await self.stop(grace)
+
+    async def _watch_liveness(self) -> None:
+        """Send every worker a heartbeat each second; cut off those not heard from in time."""
+        loop = asyncio.get_running_loop()
+        heartbeat = pb.Envelope(heartbeat=pb.Heartbeat())
+        while True:
+            await asyncio.sleep(min(1.0, self._liveness_timeout / 3))
+            now = loop.time()
+            for worker in list(self._workers.values()):
+                if now - worker.last_heard > self._liveness_timeout:
+                    logger.warning("Cut off %s: nothing heard for %.1f s", worker, now - worker.last_heard)
+                    worker.outbox.close()
+                    self._drop(worker)
+                else:
+                    worker.outbox.put(heartbeat)
 
     # ------------------------------------------------------------------ streams
 
@@ -335,6 +362,7 @@ class GrpcWorkerAgentRuntimeHost:
                 f"protocol version {hello.protocol_version} not supported; this host speaks {PROTOCOL_VERSION}",
             )
         worker = _Worker(f"w{next(self._worker_ids)}", hello.worker_name[:200], peer, self._max_bytes)
+        worker.last_heard = asyncio.get_running_loop().time()
         self._workers[worker.worker_id] = worker
         logger.info("%s connected", worker)
         worker.outbox.put(
@@ -352,10 +380,12 @@ class GrpcWorkerAgentRuntimeHost:
         try:
             for envelope in first.envelopes[1:]:
                 self._dispatch(worker, envelope)
+            loop = asyncio.get_running_loop()
             while True:
                 frame = await context.read()
                 if not isinstance(frame, pb.Frame):  # EOF: the worker closed its side
                     break
+                worker.last_heard = loop.time()
                 for envelope in frame.envelopes:
                     self._dispatch(worker, envelope)
         except _Misbehaving as e:
@@ -409,6 +439,8 @@ class GrpcWorkerAgentRuntimeHost:
             self._on_remove_route(worker, envelope.remove_route)
         elif kind == "claim":
             self._on_claim(worker, envelope.claim)
+        elif kind == "heartbeat":
+            pass  # reading the frame already counted as hearing from the worker
         else:
             raise _Misbehaving(f"a worker may not send {kind or 'an empty envelope'}")
 

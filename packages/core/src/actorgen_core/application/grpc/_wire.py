@@ -243,15 +243,18 @@ class Outbox:
         if first:
             yield frame_bytes([envelope.SerializeToString() for envelope in first])
         queue = self._queue
+        busy = False
         while True:
             if not queue:
                 if self._closed:
                     return
                 self._wakeup.clear()
                 await self._wakeup.wait()
-                # One more turn of the event loop: whatever the callbacks that are already
-                # due will queue goes into this frame too.
-                await asyncio.sleep(0)
+                if busy:
+                    # Under load, one more turn of the event loop first: whatever the callbacks
+                    # already due will queue goes into this frame too. (When frames carry one
+                    # envelope each, that turn would only add latency.)
+                    await asyncio.sleep(0)
                 continue
             batch: list[bytes] = []
             size = 0
@@ -259,4 +262,5 @@ class Outbox:
                 data = queue.popleft()[0]
                 size += len(data)
                 batch.append(data)
+            busy = len(batch) > 1
             yield frame_bytes(batch)

@@ -104,6 +104,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         default_timeout: deadline of a request without ``timeout`` (as in-process).
         connect_timeout: how long ``start()`` waits for the first connection.
         worker_name: a label for the host's logs.
+        liveness_timeout: a host from which nothing (not even a heartbeat) arrived for this
+            many seconds is treated as gone: the worker reconnects.
     """
 
     def __init__(
@@ -123,6 +125,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         default_timeout: float | None = DEFAULT_TIMEOUT,
         connect_timeout: float = 10.0,
         worker_name: str | None = None,
+        liveness_timeout: float = 5.0,
     ) -> None:
         super().__init__(
             intervention_handlers=intervention_handlers,
@@ -166,6 +169,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._imported: dict[int, list[str]] = {}  # id(stand-in frame) -> the remote chain it stands for
         self._wire_types: dict[type, tuple[str, str]] = {}
         self._ids = WireIds()
+        self._liveness_timeout = liveness_timeout
+        self._last_heard = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -271,17 +276,22 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             channel = self._channel()
             outbox = self._outbox
             writer: asyncio.Task[None] | None = None
+            heartbeat: asyncio.Task[None] | None = None
             try:
                 call = channel.stream_stream(
                     CONNECT_METHOD,
                     request_serializer=_already_serialized,
                     response_deserializer=pb.Frame.FromString,
                 )(metadata=self._call_metadata)
-                writer = asyncio.get_running_loop().create_task(_write_frames(call, outbox, self._handshake()))
+                loop = asyncio.get_running_loop()
+                writer = loop.create_task(_write_frames(call, outbox, self._handshake()))
+                self._last_heard = loop.time()
+                heartbeat = loop.create_task(self._heartbeat(call, outbox))
                 while True:
                     frame = await call.read()
                     if not isinstance(frame, pb.Frame):  # EOF
                         break
+                    self._last_heard = loop.time()
                     for envelope in frame.envelopes:
                         kind = envelope.WhichOneof("body")
                         if kind == "event":
@@ -297,11 +307,16 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                         elif kind == "welcome":
                             self._on_welcome(envelope.welcome)
                             backoff = 0.05
+                        elif kind == "heartbeat":
+                            pass
                         else:
                             logger.warning("Ignored a %s envelope from the host", kind or "empty")
                 reason = "the host closed the stream"
             except asyncio.CancelledError:
-                raise
+                task = asyncio.current_task()
+                if task is None or task.cancelling():
+                    raise
+                reason = "the host went silent"  # our heartbeat task cancelled the call
             except grpc.aio.AioRpcError as e:
                 reason = f"{e.code().name}: {e.details()}"
                 if e.code() in _FATAL_CODES:
@@ -315,6 +330,9 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 if writer is not None:
                     writer.cancel()
                     writer = None
+                if heartbeat is not None:
+                    heartbeat.cancel()
+                    heartbeat = None
                 was_connected = self._worker_id is not None
                 self._worker_id = None
                 if not self._disconnecting:
@@ -326,6 +344,18 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 logger.warning("Lost the host at %s (%s); reconnecting", self._host_address, reason)
             await asyncio.sleep(backoff * (0.5 + random.random()))
             backoff = min(backoff * 2, 2.0)
+
+    async def _heartbeat(self, call: Any, outbox: Outbox) -> None:
+        """Tell the host we are alive each second; give up on a host that went silent."""
+        loop = asyncio.get_running_loop()
+        envelope = pb.Envelope(heartbeat=pb.Heartbeat())
+        while True:
+            await asyncio.sleep(min(1.0, self._liveness_timeout / 3))
+            if loop.time() - self._last_heard > self._liveness_timeout:
+                logger.warning("Nothing heard from the host for %.1f s; reconnecting", loop.time() - self._last_heard)
+                call.cancel()
+                return
+            outbox.put(envelope)
 
     def _on_welcome(self, welcome: pb.Welcome) -> None:
         self._worker_id = welcome.worker_id

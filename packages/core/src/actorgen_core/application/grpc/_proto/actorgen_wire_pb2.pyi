@@ -14,7 +14,7 @@ class Frame(_message.Message):
     def __init__(self, envelopes: _Optional[_Iterable[_Union[Envelope, _Mapping]]] = ...) -> None: ...
 
 class Envelope(_message.Message):
-    __slots__ = ("hello", "welcome", "declare_type", "add_route", "remove_route", "claim", "ack", "request", "response", "cancel", "event")
+    __slots__ = ("hello", "welcome", "declare_type", "add_route", "remove_route", "claim", "ack", "request", "response", "cancel", "event", "heartbeat")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     DECLARE_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -26,6 +26,7 @@ class Envelope(_message.Message):
     RESPONSE_FIELD_NUMBER: _ClassVar[int]
     CANCEL_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     welcome: Welcome
     declare_type: DeclareType
@@ -37,7 +38,12 @@ class Envelope(_message.Message):
     response: Response
     cancel: Cancel
     event: Event
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., declare_type: _Optional[_Union[DeclareType, _Mapping]] = ..., add_route: _Optional[_Union[AddRoute, _Mapping]] = ..., remove_route: _Optional[_Union[RemoveRoute, _Mapping]] = ..., claim: _Optional[_Union[Claim, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., request: _Optional[_Union[Request, _Mapping]] = ..., response: _Optional[_Union[Response, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
+    heartbeat: Heartbeat
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., declare_type: _Optional[_Union[DeclareType, _Mapping]] = ..., add_route: _Optional[_Union[AddRoute, _Mapping]] = ..., remove_route: _Optional[_Union[RemoveRoute, _Mapping]] = ..., claim: _Optional[_Union[Claim, _Mapping]] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., request: _Optional[_Union[Request, _Mapping]] = ..., response: _Optional[_Union[Response, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., event: _Optional[_Union[Event, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class AgentRef(_message.Message):
     __slots__ = ("type", "key")
