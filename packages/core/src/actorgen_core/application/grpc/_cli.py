@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
         help="name of an environment variable holding the token workers must present (the token is never logged)",
     )
     host.add_argument("--max-message-bytes", type=int, default=DEFAULT_MAX_MESSAGE_BYTES)
+    host.add_argument(
+        "--liveness-timeout", type=float, default=5.0, help="seconds of silence after which a worker is cut off"
+    )
     host.add_argument("--grace", type=float, default=5.0, help="seconds open streams get to finish on shutdown")
     host.add_argument("--log-level", default="INFO")
     return parser
@@ -47,6 +50,7 @@ async def _run_host(args: argparse.Namespace) -> int:
         tls_key=args.tls_key.read_bytes() if args.tls_key else None,
         tls_client_ca=args.tls_client_ca.read_bytes() if args.tls_client_ca else None,
         max_message_bytes=args.max_message_bytes,
+        liveness_timeout=args.liveness_timeout,
     )
     host.start()
     address = args.address.rsplit(":", 1)[0]
