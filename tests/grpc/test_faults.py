@@ -54,7 +54,10 @@ async def test_a_silent_host_is_left_and_rejoined(cluster: Cluster) -> None:
 
     host.proc.send_signal(signal.SIGSTOP)  # hung, socket open: only heartbeats can tell
     try:
-        in_flight = asyncio.ensure_future(worker.send_message(Ping(2), AgentId("echo", "k"), timeout=30))
+        # An agent whose place is known is reached directly, host or no host ...
+        assert (await worker.send_message(Ping(2), AgentId("echo", "k"), timeout=3)).pid == remote.pid
+        # ... a new one needs the host: the worker notices the silence and says so.
+        in_flight = asyncio.ensure_future(worker.send_message(Ping(2), AgentId("echo", "new"), timeout=30))
         started = time.monotonic()
         with pytest.raises(HostUnavailableError):
             await in_flight

@@ -54,7 +54,7 @@ _KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
 class _Worker:
     """One connected worker stream."""
 
-    __slots__ = ("agents", "last_heard", "name", "outbox", "peer", "routes", "types", "worker_id")
+    __slots__ = ("agents", "direct_address", "last_heard", "name", "outbox", "peer", "routes", "types", "worker_id")
 
     def __init__(self, worker_id: str, name: str, peer: str, max_bytes: int) -> None:
         self.worker_id = worker_id
@@ -65,6 +65,7 @@ class _Worker:
         self.routes: set[str] = set()
         self.agents: set[AgentId] = set()
         self.last_heard = 0.0
+        self.direct_address = ""
 
     def __repr__(self) -> str:
         return f"worker {self.worker_id} ({self.name or 'unnamed'} at {self.peer})"
@@ -350,6 +351,9 @@ class GrpcWorkerAgentRuntimeHost:
             logger.warning("Refused a connection from %s: the first frame is not a Hello", peer)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must hold a Hello")
         hello = first.envelopes[0].hello
+        if hello.peer:
+            logger.warning("Refused a connection from %s: a worker-to-worker stream sent to the host", peer)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "this is the host, not a worker")
         if hello.protocol_version != PROTOCOL_VERSION:
             logger.warning(
                 "Refused a connection from %s: protocol version %d (this host speaks %d)",
@@ -363,6 +367,7 @@ class GrpcWorkerAgentRuntimeHost:
             )
         worker = _Worker(f"w{next(self._worker_ids)}", hello.worker_name[:200], peer, self._max_bytes)
         worker.last_heard = asyncio.get_running_loop().time()
+        worker.direct_address = _usable_direct_address(hello.direct_address, peer)
         self._workers[worker.worker_id] = worker
         logger.info("%s connected", worker)
         worker.outbox.put(
@@ -480,6 +485,8 @@ class GrpcWorkerAgentRuntimeHost:
         del self._forwarded[response.request_id]
         self._by_caller.pop((forwarded.caller.worker_id, forwarded.caller_request_id), None)
         response.request_id = forwarded.caller_request_id
+        if worker.direct_address and forwarded.caller is not worker:
+            response.direct_address = worker.direct_address  # later requests may go straight there
         forwarded.caller.outbox.put(envelope)
 
     def _answer(self, forwarded: _Forwarded, request_id: int, failure: pb.Failure) -> None:
@@ -572,6 +579,22 @@ class GrpcWorkerAgentRuntimeHost:
             self._ack(worker, claim.op_id, pb.Failure(kind=Kind.INVALID, message="; ".join(refused[:20])))
         else:
             self._ack(worker, claim.op_id)
+
+
+def _usable_direct_address(advertised: str, peer: str) -> str:
+    """The worker's direct address if other workers can use it.
+
+    A worker that advertises a loopback address but reached the host from another machine
+    is not reachable at that address by workers elsewhere: give no direct path then.
+    """
+    if not advertised or len(advertised) > 256 or ":" not in advertised:
+        return ""
+    advertised_host = advertised.rsplit(":", 1)[0].strip("[]")
+    loopback = advertised_host in ("127.0.0.1", "localhost", "::1")
+    peer_is_loopback = peer.startswith(("ipv4:127.", "ipv6:[::1]", "unix:"))
+    if loopback and not peer_is_loopback:
+        return ""
+    return advertised
 
 
 def _already_serialized(frame: bytes) -> bytes:

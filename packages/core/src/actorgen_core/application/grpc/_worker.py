@@ -43,7 +43,8 @@ from ...base._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT
 from ...base.exceptions import NotAccessibleError, RequestTimeoutError
 from .._delivery import is_drop
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
-from ._errors import HostUnavailableError, WireValidationError
+from ._direct import DirectServer, Link, Peer, already_serialized, keep_alive, run_peer
+from ._errors import HostUnavailableError, WireValidationError, WorkerLostError
 from ._frames import (
     CURRENT_FRAME,
     CallFrame,
@@ -59,6 +60,7 @@ from ._wire import (
     CONNECT_METHOD,
     DEFAULT_MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
+    Kind,
     Outbox,
     WireIds,
     agent_to_wire,
@@ -106,6 +108,11 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         worker_name: a label for the host's logs.
         liveness_timeout: a host from which nothing (not even a heartbeat) arrived for this
             many seconds is treated as gone: the worker reconnects.
+        direct_listen: where this worker accepts requests straight from other workers (the
+            direct path, see docs/protocol.md); None turns it off. Not used with TLS in this
+            version: with TLS every request goes through the host.
+        direct_advertise: the address other workers should use for it, when it differs from
+            ``direct_listen`` (e.g. listening on 0.0.0.0).
     """
 
     def __init__(
@@ -126,6 +133,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         connect_timeout: float = 10.0,
         worker_name: str | None = None,
         liveness_timeout: float = 5.0,
+        direct_listen: str | None = "127.0.0.1:0",
+        direct_advertise: str | None = None,
     ) -> None:
         super().__init__(
             intervention_handlers=intervention_handlers,
@@ -161,8 +170,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._worker_id: str | None = None
         self._request_ids = itertools.count(1)
         self._op_ids = itertools.count(1)
-        self._outgoing: dict[int, asyncio.Future[Any]] = {}
-        self._incoming: dict[int, asyncio.Task[None]] = {}
+        # request id -> (reply, recipient, the peer it went to or None for the host)
+        self._outgoing: dict[int, tuple[asyncio.Future[Any], AgentId, Peer | None]] = {}
+        # (the stream to answer on, request id) -> the handler's task
+        self._incoming: dict[tuple[Outbox, int], asyncio.Task[None]] = {}
         self._ops: dict[int, asyncio.Future[pb.Ack]] = {}
         self._local_ids: set[AgentId] = set()
         self._exported: dict[str, list[Any]] = {}  # frame id -> [frame, number of requests carrying it]
@@ -170,7 +181,13 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._wire_types: dict[type, tuple[str, str]] = {}
         self._ids = WireIds()
         self._liveness_timeout = liveness_timeout
-        self._last_heard = 0.0
+        self._token = token
+        self._direct_listen = direct_listen if self._credentials is None else None
+        self._direct_advertise = direct_advertise
+        self._direct_server: DirectServer | None = None
+        self._direct_address = ""
+        self._peers: dict[str, Peer] = {}
+        self._direct: dict[AgentId, str] = {}  # where the host said an agent lives
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -180,6 +197,11 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         if self._connection_task is not None:
             raise RuntimeError("Runtime is already started")
         super().start()
+        if self._direct_listen is not None and self._direct_server is None:
+            self._direct_server = DirectServer(self, self._direct_listen, self._token)
+            port = await self._direct_server.start()
+            listen_host = self._direct_listen.rsplit(":", 1)[0]
+            self._direct_address = self._direct_advertise or f"{listen_host}:{port}"
         self._disconnecting = False
         self._connection_error = None
         self._connected = asyncio.Event()
@@ -192,6 +214,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                     await asyncio.sleep(0.01)
         except BaseException as e:
             await self._shutdown_connection()
+            await self._shutdown_direct()
             await SingleThreadedAgentRuntime.stop(self)
             if isinstance(e, TimeoutError):
                 raise HostUnavailableError(
@@ -214,6 +237,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 break
             await asyncio.sleep(0.01)
         await self._shutdown_connection()
+        await self._shutdown_direct()
         try:
             if self._started:
                 await SingleThreadedAgentRuntime.stop(self)
@@ -239,6 +263,15 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 loop.remove_signal_handler(sig)
         await self.stop()
 
+    async def _shutdown_direct(self) -> None:
+        server, self._direct_server = self._direct_server, None
+        if server is not None:
+            await server.stop()
+        peers = [peer.task for peer in self._peers.values() if peer.task is not None]
+        for task in peers:
+            task.cancel()
+        await asyncio.gather(*peers, return_exceptions=True)
+
     async def _shutdown_connection(self) -> None:
         self._disconnecting = True
         task, self._connection_task = self._connection_task, None
@@ -257,7 +290,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
 
     def _handshake(self) -> list[pb.Envelope]:
         """Everything the host must know about this worker, re-sent on every connect."""
-        envelopes = [pb.Envelope(hello=pb.Hello(protocol_version=PROTOCOL_VERSION, worker_name=self._worker_name))]
+        hello = pb.Hello(
+            protocol_version=PROTOCOL_VERSION, worker_name=self._worker_name, direct_address=self._direct_address
+        )
+        envelopes = [pb.Envelope(hello=hello)]
         for name, entry in self._factories.items():
             if entry.factory is not None:
                 envelopes.append(pb.Envelope(declare_type=pb.DeclareType(op_id=0, agent_type=name)))
@@ -280,28 +316,30 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             try:
                 call = channel.stream_stream(
                     CONNECT_METHOD,
-                    request_serializer=_already_serialized,
+                    request_serializer=already_serialized,
                     response_deserializer=pb.Frame.FromString,
                 )(metadata=self._call_metadata)
                 loop = asyncio.get_running_loop()
                 writer = loop.create_task(_write_frames(call, outbox, self._handshake()))
-                self._last_heard = loop.time()
-                heartbeat = loop.create_task(self._heartbeat(call, outbox))
+                link = Link(loop.time())
+                heartbeat = loop.create_task(
+                    keep_alive(outbox, link, self._liveness_timeout, partial(_host_silent, call, self._host_address))
+                )
                 while True:
                     frame = await call.read()
                     if not isinstance(frame, pb.Frame):  # EOF
                         break
-                    self._last_heard = loop.time()
+                    link.last_heard = loop.time()
                     for envelope in frame.envelopes:
                         kind = envelope.WhichOneof("body")
                         if kind == "event":
                             await self._on_event(envelope.event)
                         elif kind == "request":
-                            self._on_request(envelope.request)
+                            self._on_request(envelope.request, outbox)
                         elif kind == "response":
                             self._on_response(envelope.response)
                         elif kind == "cancel":
-                            self._on_cancel(envelope.cancel.request_id)
+                            self._on_cancel(envelope.cancel.request_id, outbox)
                         elif kind == "ack":
                             self._on_ack(envelope.ack)
                         elif kind == "welcome":
@@ -345,18 +383,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             await asyncio.sleep(backoff * (0.5 + random.random()))
             backoff = min(backoff * 2, 2.0)
 
-    async def _heartbeat(self, call: Any, outbox: Outbox) -> None:
-        """Tell the host we are alive each second; give up on a host that went silent."""
-        loop = asyncio.get_running_loop()
-        envelope = pb.Envelope(heartbeat=pb.Heartbeat())
-        while True:
-            await asyncio.sleep(min(1.0, self._liveness_timeout / 3))
-            if loop.time() - self._last_heard > self._liveness_timeout:
-                logger.warning("Nothing heard from the host for %.1f s; reconnecting", loop.time() - self._last_heard)
-                call.cancel()
-                return
-            outbox.put(envelope)
-
     def _on_welcome(self, welcome: pb.Welcome) -> None:
         self._worker_id = welcome.worker_id
         logger.info("Connected to the host at %s as %s", self._host_address, welcome.worker_id)
@@ -372,12 +398,12 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._outbox = Outbox(self._max_bytes)
         for data in old.take_replayable():  # publishes not yet written survive a reconnect
             self._outbox.put_serialized(data, replayable=True)
-        outgoing, self._outgoing = self._outgoing, {}
-        for reply in outgoing.values():
-            if not reply.done():
-                reply.set_exception(HostUnavailableError(f"Lost the connection to the host: {reason}"))
-        for task in list(self._incoming.values()):
-            task.cancel()
+        for request_id, (reply, _, peer) in list(self._outgoing.items()):
+            if peer is None:
+                del self._outgoing[request_id]
+                if not reply.done():
+                    reply.set_exception(HostUnavailableError(f"Lost the connection to the host: {reason}"))
+        self._route_closed(old)
         ops, self._ops = self._ops, {}
         for op in ops.values():
             if not op.done():
@@ -524,17 +550,46 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             agent_to_wire(sender, request.sender)
         if self._tracer is not None:
             propagate.inject(request.metadata)
-        connected = self._connected
-        if connected is None or not connected.is_set():
-            await self._wait_connected(deadline)
         exported = self._export_chain(parent, request.chain) if parent is not None else None
+        try:
+            while True:
+                peer = self._peer_for(recipient)
+                if peer is None:
+                    connected = self._connected
+                    if connected is None or not connected.is_set():
+                        await self._wait_connected(deadline)
+                try:
+                    return await self._round_trip(envelope, recipient, peer, deadline, timeout, cancellation_token)
+                except _NotHere:
+                    self._direct.pop(recipient, None)  # it moved (or its worker lost the host): ask the host
+                    if peer is None:
+                        raise WorkerLostError(f"{recipient} could not be reached") from None
+        finally:
+            if exported:
+                self._unexport(exported)
+
+    async def _round_trip(
+        self,
+        envelope: pb.Envelope,
+        recipient: AgentId,
+        peer: Peer | None,
+        deadline: float | None,
+        timeout: float | None,
+        cancellation_token: CancellationToken | None,
+    ) -> Any:
+        """Send the request once (through the host, or to ``peer``) and wait for its answer."""
+        loop = self._get_loop()
+        request = envelope.request
         request_id = next(self._request_ids)
         request.request_id = request_id
         if deadline is not None:
             request.budget_us = max(1, int((deadline - loop.time()) * 1_000_000))
         reply: asyncio.Future[Any] = loop.create_future()
-        self._outgoing[request_id] = reply
-        self._outbox.put(envelope)
+        self._outgoing[request_id] = (reply, recipient, peer)
+        outbox = self._outbox if peer is None else peer.outbox
+        if peer is not None:
+            peer.pending.add(request_id)
+        outbox.put(envelope)
         timer = None if deadline is None else loop.call_at(deadline, _expire, reply, recipient, timeout)
         on_cancel = None
         if cancellation_token is not None:
@@ -549,13 +604,55 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 cancellation_token._remove_callback(on_cancel)
             if self._outgoing.pop(request_id, None) is not None:
                 # We gave up before an answer came: tell the callee to stop.
-                self._outbox.put(pb.Envelope(cancel=pb.Cancel(request_id=request_id)))
-            if exported:
-                self._unexport(exported)
+                outbox.put(pb.Envelope(cancel=pb.Cancel(request_id=request_id)))
+            if peer is not None:
+                peer.pending.discard(request_id)
+
+    # ------------------------------------------------------------------ the direct path
+
+    def _peer_for(self, recipient: AgentId) -> Peer | None:
+        address = self._direct.get(recipient)
+        if address is None:
+            return None
+        peer = self._peers.get(address)
+        if peer is None:
+            peer = self._peers[address] = Peer(address, self._max_bytes)
+            peer.task = self._get_loop().create_task(run_peer(self, peer))
+        return peer
+
+    def _remember_direct(self, recipient: AgentId, address: str) -> None:
+        if address == self._direct_address or len(address) > 256:
+            return
+        if len(self._direct) >= 100_000:
+            self._direct.clear()
+        self._direct[recipient] = address
+
+    def _peer_lost(self, peer: Peer, reason: str) -> None:
+        """A direct stream broke: fail what it owed, and go through the host again."""
+        if self._peers.get(peer.address) is peer:
+            del self._peers[peer.address]
+        peer.outbox.close()
+        for agent_id in [a for a, address in self._direct.items() if address == peer.address]:
+            del self._direct[agent_id]
+        for request_id in list(peer.pending):
+            entry = self._outgoing.pop(request_id, None)
+            if entry is not None and not entry[0].done():
+                entry[0].set_exception(WorkerLostError(f"The worker holding {entry[1]} went away ({reason})"))
+        peer.pending.clear()
+
+    def _route_closed(self, outbox: Outbox) -> None:
+        """A stream we were answering on is gone: stop the handlers working for it."""
+        for key in [key for key in self._incoming if key[0] is outbox]:
+            self._incoming[key].cancel()
 
     def _on_response(self, response: pb.Response) -> None:
-        reply = self._outgoing.pop(response.request_id, None)
-        if reply is None or reply.done():
+        entry = self._outgoing.pop(response.request_id, None)
+        if entry is None:
+            return
+        reply, recipient, peer = entry
+        if response.direct_address and peer is None and self._direct_listen is not None:
+            self._remember_direct(recipient, response.direct_address)
+        if reply.done():
             return
         outcome = response.WhichOneof("outcome")
         if outcome == "result":
@@ -564,7 +661,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             except WireValidationError as e:
                 reply.set_exception(e)
         elif outcome == "failure":
-            reply.set_exception(exception_of(response.failure))
+            failure = response.failure
+            reply.set_exception(_NotHere() if failure.kind == Kind.NOT_HERE else exception_of(failure))
         else:
             reply.set_result(None)
 
@@ -611,7 +709,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
 
     # ------------------------------------------------------------------ requests in
 
-    def _on_request(self, request: pb.Request) -> None:
+    def _on_request(self, request: pb.Request, reply_to: Outbox, *, direct: bool = False) -> None:
         request_id = request.request_id
         try:
             target = self._ids.agent(request.target)
@@ -620,9 +718,14 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             if len(request.message_id) > 512 or len(request.chain) > _MAX_CHAIN:
                 raise WireValidationError("message id or call chain too long")
         except WireValidationError as e:
-            self._answer(request_id, failure=failure_of(e))
+            self._answer(request_id, failure_of(e), reply_to)
             return
-        self._local_ids.add(target)
+        if direct:
+            if target not in self._local_ids or self._worker_id is None:
+                self._answer(request_id, pb.Failure(kind=Kind.NOT_HERE, message=f"{target} is not here"), reply_to)
+                return
+        else:
+            self._local_ids.add(target)
         loop = self._get_loop()
         budget = request.budget_us / 1_000_000 if 0 < request.budget_us < _MAX_BUDGET_US else None
         context = contextvars.Context()  # fresh: nothing of the stream reader leaks into handlers
@@ -635,9 +738,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         if request.metadata and self._tracer is not None:
             context.run(otel_context.attach, propagate.extract(dict(request.metadata)))
         task = loop.create_task(
-            self._serve(request_id, message, target, sender, budget, request.message_id, frame), context=context
+            self._serve(request_id, message, target, sender, budget, request.message_id, frame, reply_to),
+            context=context,
         )
-        self._incoming[request_id] = task
+        self._incoming[(reply_to, request_id)] = task
 
     async def _serve(
         self,
@@ -648,6 +752,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         budget: float | None,
         message_id: str,
         frame: CallFrame | None,
+        reply_to: Outbox,
     ) -> None:
         try:
             result = await SingleThreadedAgentRuntime.send_message(
@@ -667,17 +772,17 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         except Exception as e:
             envelope = pb.Envelope(response=pb.Response(request_id=request_id, failure=failure_of(e)))
         finally:
-            self._incoming.pop(request_id, None)
+            self._incoming.pop((reply_to, request_id), None)
             if frame is not None:
                 deactivate(frame)
                 self._imported.pop(id(frame), None)
-        self._outbox.put(envelope)
+        reply_to.put(envelope)
 
-    def _answer(self, request_id: int, failure: pb.Failure) -> None:
-        self._outbox.put(pb.Envelope(response=pb.Response(request_id=request_id, failure=failure)))
+    def _answer(self, request_id: int, failure: pb.Failure, reply_to: Outbox) -> None:
+        reply_to.put(pb.Envelope(response=pb.Response(request_id=request_id, failure=failure)))
 
-    def _on_cancel(self, request_id: int) -> None:
-        task = self._incoming.get(request_id)
+    def _on_cancel(self, request_id: int, reply_to: Outbox) -> None:
+        task = self._incoming.get((reply_to, request_id))
         if task is not None:
             task.cancel()
 
@@ -820,8 +925,13 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         await super().agent_load_state(agent, state)
 
 
-def _already_serialized(frame: bytes) -> bytes:
-    return frame
+class _NotHere(Exception):
+    """A direct request reached a worker that does not hold the agent (any more)."""
+
+
+def _host_silent(call: Any, address: str) -> None:
+    logger.warning("Nothing heard from the host at %s within the liveness timeout; reconnecting", address)
+    call.cancel()
 
 
 async def _write_frames(call: Any, outbox: Outbox, handshake: list[pb.Envelope]) -> None:

@@ -64,12 +64,16 @@ class Payload(_message.Message):
     def __init__(self, type_name: _Optional[str] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "worker_name")
+    __slots__ = ("protocol_version", "worker_name", "direct_address", "peer")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     WORKER_NAME_FIELD_NUMBER: _ClassVar[int]
+    DIRECT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     worker_name: str
-    def __init__(self, protocol_version: _Optional[int] = ..., worker_name: _Optional[str] = ...) -> None: ...
+    direct_address: str
+    peer: bool
+    def __init__(self, protocol_version: _Optional[int] = ..., worker_name: _Optional[str] = ..., direct_address: _Optional[str] = ..., peer: _Optional[bool] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ("protocol_version", "worker_id")
@@ -152,6 +156,7 @@ class Failure(_message.Message):
         WORKER_LOST: _ClassVar[Failure.Kind]
         INVALID: _ClassVar[Failure.Kind]
         UNDELIVERABLE: _ClassVar[Failure.Kind]
+        NOT_HERE: _ClassVar[Failure.Kind]
     KIND_UNSPECIFIED: Failure.Kind
     AGENT_NOT_FOUND: Failure.Kind
     CANT_HANDLE: Failure.Kind
@@ -161,6 +166,7 @@ class Failure(_message.Message):
     WORKER_LOST: Failure.Kind
     INVALID: Failure.Kind
     UNDELIVERABLE: Failure.Kind
+    NOT_HERE: Failure.Kind
     KIND_FIELD_NUMBER: _ClassVar[int]
     TYPE_NAME_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -197,14 +203,16 @@ class Request(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., target: _Optional[_Union[AgentRef, _Mapping]] = ..., sender: _Optional[_Union[AgentRef, _Mapping]] = ..., payload: _Optional[_Union[Payload, _Mapping]] = ..., budget_us: _Optional[int] = ..., chain: _Optional[_Iterable[str]] = ..., message_id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("request_id", "result", "failure")
+    __slots__ = ("request_id", "result", "failure", "direct_address")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    DIRECT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     result: Payload
     failure: Failure
-    def __init__(self, request_id: _Optional[int] = ..., result: _Optional[_Union[Payload, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+    direct_address: str
+    def __init__(self, request_id: _Optional[int] = ..., result: _Optional[_Union[Payload, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., direct_address: _Optional[str] = ...) -> None: ...
 
 class Cancel(_message.Message):
     __slots__ = ("request_id",)
