@@ -47,7 +47,8 @@ async def test_token_is_required_when_set(cluster: Cluster) -> None:
         await anonymous.start()
     cluster.start_worker(address, "echo", "--token", "s3cret-t0ken")
     assert (await good.send_message(Ping(1), AgentId("echo", "k"), timeout=10)).n == 1
-    assert (await good.send_message(Ping(2), AgentId("echo", "k"), timeout=10)).n == 2  # direct, token checked there too
+    # The second request takes the direct path to the echo worker: the token is checked there too.
+    assert (await good.send_message(Ping(2), AgentId("echo", "k"), timeout=10)).n == 2
     log = host.stderr()
     assert "Refused a connection" in log and "wrong token" in log
     assert "s3cret-t0ken" not in log and "wrong" not in log.replace("wrong token", "")
