@@ -85,3 +85,45 @@ async def test_a_hung_worker_is_found_by_heartbeats(cluster: Cluster, tmp_path: 
         assert time.monotonic() - stopped_at < 8  # heartbeats: cut off after 5 s of silence
     finally:
         hung.proc.send_signal(signal.SIGCONT)
+
+
+async def test_a_worker_back_from_a_pause_gives_up_agents_placed_elsewhere(cluster: Cluster) -> None:
+    host, address = cluster.start_host()
+    paused = cluster.start_worker(address, "echo")
+    other = cluster.start_worker(address, "echo")
+    caller = cluster.worker(address)
+    await caller.start()
+    key = None
+    for i in range(10):
+        pong = await caller.send_message(Ping(0), AgentId("echo", f"p{i}"), timeout=10)
+        if pong.pid == paused.pid:
+            key = AgentId("echo", f"p{i}")
+            break
+    assert key is not None
+    assert (await caller.send_message(Ping(1), key, timeout=10)).pid == paused.pid  # now on the direct path
+
+    paused.proc.send_signal(signal.SIGSTOP)
+    try:
+        with pytest.raises(WorkerLostError):  # the direct stream goes silent: the request fails
+            await caller.send_message(Ping(2), key, timeout=30)
+        deadline = time.monotonic() + 10
+        while True:  # the host cuts the paused worker off and places the key on the other one
+            try:
+                pong = await caller.send_message(Ping(3), key, timeout=2)
+                break
+            except (WorkerLostError, TimeoutError):
+                assert time.monotonic() < deadline
+        assert pong.pid == other.pid
+    finally:
+        paused.proc.send_signal(signal.SIGCONT)
+
+    # Back, the paused worker reconnects and re-claims what it held; the host refuses the
+    # key (active elsewhere now) and the worker lets it go: one activation, on `other`.
+    deadline = time.monotonic() + 10
+    while "cannot hold" not in host.stderr():
+        assert time.monotonic() < deadline, host.stderr()
+        await asyncio.sleep(0.1)
+    fresh = cluster.worker(address)
+    await fresh.start()
+    for _ in range(3):
+        assert (await fresh.send_message(Ping(4), key, timeout=10)).pid == other.pid

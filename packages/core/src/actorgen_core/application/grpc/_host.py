@@ -562,6 +562,7 @@ class GrpcWorkerAgentRuntimeHost:
         self._ack(worker, route.op_id)
 
     def _on_claim(self, worker: _Worker, claim: pb.Claim) -> None:
+        ack = pb.Ack(op_id=claim.op_id)
         refused: list[str] = []
         for ref in claim.agents:
             try:
@@ -574,11 +575,11 @@ class GrpcWorkerAgentRuntimeHost:
             other = self._directory.claim(worker, agent_id)
             if other is not None:
                 refused.append(f"{agent_id} is already active on {other}")
+                agent_to_wire(agent_id, ack.refused.add())
         if refused:
             logger.warning("%s claimed agents that it cannot hold: %s", worker, "; ".join(refused[:5]))
-            self._ack(worker, claim.op_id, pb.Failure(kind=Kind.INVALID, message="; ".join(refused[:20])))
-        else:
-            self._ack(worker, claim.op_id)
+            ack.failure.CopyFrom(pb.Failure(kind=Kind.INVALID, message="; ".join(refused[:20])))
+        worker.outbox.put(pb.Envelope(ack=ack))
 
 
 def _usable_direct_address(advertised: str, peer: str) -> str:

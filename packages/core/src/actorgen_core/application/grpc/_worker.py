@@ -443,6 +443,11 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             raise ValueError(f"The host refused: {result.failure.message}")
 
     def _on_ack(self, ack: pb.Ack) -> None:
+        for ref in ack.refused:  # active elsewhere now (we were away): single activation wins
+            try:
+                self._local_ids.discard(self._ids.agent(ref))
+            except WireValidationError:
+                pass
         future = self._ops.pop(ack.op_id, None)
         if future is not None and not future.done():
             future.set_result(ack)

@@ -136,12 +136,14 @@ class Claim(_message.Message):
     def __init__(self, op_id: _Optional[int] = ..., agents: _Optional[_Iterable[_Union[AgentRef, _Mapping]]] = ...) -> None: ...
 
 class Ack(_message.Message):
-    __slots__ = ("op_id", "failure")
+    __slots__ = ("op_id", "failure", "refused")
     OP_ID_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
     op_id: int
     failure: Failure
-    def __init__(self, op_id: _Optional[int] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
+    refused: _containers.RepeatedCompositeFieldContainer[AgentRef]
+    def __init__(self, op_id: _Optional[int] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., refused: _Optional[_Iterable[_Union[AgentRef, _Mapping]]] = ...) -> None: ...
 
 class Failure(_message.Message):
     __slots__ = ("kind", "type_name", "message")
