@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "runtime_bench.py"
-SCENARIOS = ("rpc_seq", "rpc_concurrent", "publish_fanout", "lazy_create")
+SCENARIOS = (
+    "rpc_seq",
+    "rpc_concurrent",
+    "publish_fanout",
+    "lazy_create",
+    "grpc_rpc",
+    "grpc_rpc_concurrent",
+    "grpc_publish",
+)
 
 
 def run_script(*args: str, timeout: float = 100.0) -> subprocess.CompletedProcess[str]:
@@ -51,6 +59,9 @@ def test_every_scenario_runs_with_tiny_sizes(tmp_path: Path) -> None:
     assert runs["rpc_concurrent"]["receivers"] == 100
     assert runs["publish_fanout"]["ops"] == 20 * 100
     assert runs["lazy_create"]["ops"] == 200
+    assert runs["grpc_rpc"]["ops"] == 20
+    assert runs["grpc_rpc_concurrent"]["ops"] == 20
+    assert runs["grpc_publish"]["ops"] == 20 * 10
     medians = [line for line in lines if line["kind"] == "median"]
     assert {m["scenario"] for m in medians} == set(SCENARIOS)
     assert all(m["runs_ok"] == 1 and m["runs_failed"] == 0 for m in medians)
