@@ -158,3 +158,62 @@ async def test_misbehaving_peers_are_cut_off_and_others_keep_working(cluster: Cl
     async with grpc.aio.insecure_channel(address) as channel:
         status = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
     assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_direct_server_of_a_worker_checks_like_the_host(cluster: Cluster) -> None:
+    _, address = cluster.start_host(None, "--token-env", "TEST_HOST_TOKEN", env={"TEST_HOST_TOKEN": "tok"})
+    worker = cluster.worker(address, token="tok")
+    await worker.start()
+    from .agents import Echo
+
+    await Echo.register(worker, "echo", Echo, skip_class_subscriptions=True)
+    direct = worker._direct_address
+    assert direct.startswith("127.0.0.1:")
+
+    peer_hello = pb.Frame(
+        envelopes=[pb.Envelope(hello=pb.Hello(protocol_version=PROTOCOL_VERSION, peer=True))]
+    ).SerializeToString()
+    _, code = await _raw_stream(direct, [peer_hello])  # no token
+    assert code == grpc.StatusCode.UNAUTHENTICATED
+
+    async def with_token(frames: list[bytes]) -> tuple[list[pb.Frame], grpc.StatusCode | None]:
+        async with grpc.aio.insecure_channel(direct) as channel:
+            call = channel.stream_stream(
+                CONNECT_METHOD, request_serializer=lambda b: b, response_deserializer=pb.Frame.FromString
+            )
+
+            async def requests():  # type: ignore[no-untyped-def]
+                for frame in frames:
+                    yield frame
+                await __import__("asyncio").sleep(1.0)
+
+            received: list[pb.Frame] = []
+            try:
+                async for frame in call(requests(), timeout=3, metadata=(("authorization", "Bearer tok"),)):
+                    received.append(frame)
+            except grpc.aio.AioRpcError as e:
+                return received, e.code()
+            return received, None
+
+    # A direct request for an agent this worker does not hold is answered NOT_HERE (the
+    # caller then asks the host); an invalid id gets INVALID; nothing is created.
+    ping = pb.Payload(type_name="Ping", content_type="application/json", data=b'{"n": 1, "sleep": 0.0}')
+    requests = pb.Frame(
+        envelopes=[
+            pb.Envelope(
+                request=pb.Request(request_id=1, target=pb.AgentRef(type="echo", key="never-placed"), payload=ping)
+            ),
+            pb.Envelope(
+                request=pb.Request(request_id=2, target=pb.AgentRef(type="echo", key="bad\x00key"), payload=ping)
+            ),
+        ]
+    )
+    received, _ = await with_token([peer_hello, requests.SerializeToString()])
+    failures = {
+        e.response.request_id: e.response.failure for f in received for e in f.envelopes if e.HasField("response")
+    }
+    assert failures[1].kind == pb.Failure.NOT_HERE
+    assert failures[2].kind == pb.Failure.INVALID
+    assert AgentId("echo", "never-placed") not in worker._instantiated_agents
+    _, code = await with_token([_hello()])  # a host-style Hello is not a peer
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
