@@ -87,3 +87,14 @@ async def test_deadline_expiry_cancels_the_remote_handler(cluster: Cluster, tmp_
     with pytest.raises(asyncio.CancelledError):
         await call
     assert await wait_for_file(marker2) == "cancelled token=True"
+
+
+async def test_a_message_over_the_size_limit_is_refused_alone(cluster: Cluster) -> None:
+    _, address = cluster.start_host(None, "--max-message-bytes", str(256 * 1024))
+    cluster.start_worker(address, "echo")
+    worker = cluster.worker(address, max_message_bytes=256 * 1024)
+    await worker.start()
+    with pytest.raises(ValueError, match="larger than this worker's limit"):
+        await worker.send_message(Fail("x" * 300_000), AgentId("echo", "big"), timeout=10)
+    # The stream was never at risk: the next request goes through as usual.
+    assert (await worker.send_message(Ping(1), AgentId("echo", "big"), timeout=10)).n == 1

@@ -149,6 +149,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._host_address = host_address
         self._format = payload_serialization_format
         self._max_bytes = max_message_bytes
+        self._max_payload = max_message_bytes - 16 * 1024
         self._channel_options: list[tuple[str, Any]] = [
             *_KEEPALIVE_OPTIONS,
             ("grpc.max_receive_message_length", max_message_bytes),
@@ -484,6 +485,12 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
     def _fill_payload(self, message: Any, payload: pb.Payload) -> None:
         name, content_type = self._wire_type(message)
         data = self._serialization_registry.serialize(message, type_name=name, data_content_type=content_type)
+        if len(data) > self._max_payload:
+            # Refused here: a frame over the limit would break the whole stream, not just this message.
+            raise ValueError(
+                f"{name} message of {len(data)} bytes is larger than this worker's limit of {self._max_payload} "
+                "bytes (max_message_bytes, less room for the envelope)"
+            )
         payload.type_name = name
         payload.content_type = content_type
         payload.data = data
