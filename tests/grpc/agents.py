@@ -112,6 +112,9 @@ class Echo(RoutedAgent):
     async def save_state(self) -> Mapping[str, Any]:
         return {"handled": self.handled}
 
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        self.handled = int(state["handled"])
+
     @message_handler
     async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
         self.running += 1

@@ -4,6 +4,7 @@ state of local agents, graceful stop on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from typing import Any
@@ -14,9 +15,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from actorgen_core import AgentId, DefaultInterventionHandler, DropMessage, MessageContext
-from actorgen_core.exceptions import MessageDroppedException
+from actorgen_core.exceptions import MessageDroppedException, NotAccessibleError
 
-from .agents import Echo, Nothing, Ping, Pong
+from .agents import Echo, GetStats, Nothing, Ping, Pong
 from .conftest import Cluster
 
 
@@ -76,6 +77,21 @@ async def test_state_and_instances_of_local_agents(cluster: Cluster) -> None:
     assert mine.handled == 1
     assert await worker.agent_save_state(AgentId("mine", "only")) == {"handled": 1}
     assert (await worker.save_state())["mine/only"] == {"handled": 1}
+
+    # get(lazy=False) and load_state create agents here only after the host agreed.
+    await Echo.register(worker, "echo", Echo, skip_class_subscriptions=True)  # a second worker for "echo"
+    await worker.get("echo", "here", lazy=False)
+    assert (await other.send_message(Ping(1), AgentId("echo", "here"), timeout=10)).pid == os.getpid()
+    await worker.load_state({"echo/loaded": {"handled": 5}})
+    assert (await other.send_message(GetStats(), AgentId("echo", "loaded"), timeout=10)).handled == 5
+    elsewhere = None
+    for i in range(6):  # new keys alternate between the two workers of "echo"
+        if (await other.send_message(Ping(2), AgentId("echo", f"there{i}"), timeout=10)).pid != os.getpid():
+            elsewhere = AgentId("echo", f"there{i}")
+            break
+    assert elsewhere is not None
+    with pytest.raises(NotAccessibleError):  # active on the child: this worker may not take it over
+        await worker.agent_metadata(elsewhere)
 
 
 async def test_sigterm_drains_requests_in_progress(cluster: Cluster) -> None:

@@ -16,9 +16,9 @@ import math
 import random
 import secrets
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import grpc
 from opentelemetry import context as otel_context
@@ -923,6 +923,30 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
     async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
         await self._ensure_local(id)
         return await super().try_get_underlying_agent_instance(id, type)
+
+    @overload
+    async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
+
+    @overload
+    async def get(self, id_or_type: AgentType | str, /, key: str = ..., *, lazy: bool = ...) -> AgentId: ...
+
+    async def get(
+        self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
+    ) -> AgentId:
+        """``lazy=False`` creates the agent here, after the host agreed it is not active elsewhere."""
+        agent_id = id_or_type if isinstance(id_or_type, AgentId) else AgentId(id_or_type, key)
+        if not lazy:
+            await self._ensure_local(agent_id)
+        return await super().get(agent_id, lazy=lazy)
+
+    async def load_state(self, state: Mapping[str, Any]) -> None:
+        """Load a ``save_state()`` snapshot into this worker; each agent in it is claimed here
+        first (NotAccessibleError if one is active on another worker)."""
+        for key in state:
+            agent_id = AgentId.from_str(key)
+            if agent_id.type in self._factories:
+                await self._ensure_local(agent_id)
+        await super().load_state(state)
 
     async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
         await self._ensure_local(agent)
