@@ -729,6 +729,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             message = self._read_payload(request.payload)
             if len(request.message_id) > 512 or len(request.chain) > _MAX_CHAIN:
                 raise WireValidationError("message id or call chain too long")
+            if request.chain and any(len(frame_id) > 64 for frame_id in request.chain):
+                raise WireValidationError("call frame id too long")
         except WireValidationError as e:
             self._answer(request_id, failure_of(e), reply_to)
             return
