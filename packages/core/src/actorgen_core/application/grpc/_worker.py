@@ -45,16 +45,7 @@ from .._delivery import is_drop
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
 from ._direct import DirectServer, Link, Peer, already_serialized, keep_alive, run_peer
 from ._errors import HostUnavailableError, WireValidationError, WorkerLostError
-from ._frames import (
-    CURRENT_FRAME,
-    CallFrame,
-    deactivate,
-    frame_deadline,
-    frame_parent,
-    is_active,
-    make_frame,
-    running_frame,
-)
+from ._frames import CURRENT_FRAME, MAX_FRAME_ID, CallChains, CallFrame, running_frame
 from ._proto import actorgen_wire_pb2 as pb
 from ._wire import (
     CONNECT_METHOD,
@@ -162,7 +153,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._call_metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),) if token else ()
         self._connect_timeout = connect_timeout
         self._worker_name = worker_name or f"worker-{secrets.token_hex(3)}"
-        self._tag = secrets.token_hex(6)
         self._outbox = Outbox(max_message_bytes)
         self._connected: asyncio.Event | None = None
         self._connection_task: asyncio.Task[None] | None = None
@@ -177,8 +167,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._incoming: dict[tuple[Outbox, int], asyncio.Task[None]] = {}
         self._ops: dict[int, asyncio.Future[pb.Ack]] = {}
         self._local_ids: set[AgentId] = set()
-        self._exported: dict[str, list[Any]] = {}  # frame id -> [frame, number of requests carrying it]
-        self._imported: dict[int, list[str]] = {}  # id(stand-in frame) -> the remote chain it stands for
+        self._chains = CallChains()
         self._wire_types: dict[type, tuple[str, str]] = {}
         self._ids = WireIds()
         self._liveness_timeout = liveness_timeout
@@ -544,7 +533,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         deadline = None if timeout is None or timeout == math.inf else now + timeout
         parent = running_frame()
         if parent is not None:
-            inherited = frame_deadline(parent)
+            inherited = parent.deadline
             if inherited is not None and (deadline is None or inherited < deadline):
                 deadline = inherited
                 if deadline <= now:
@@ -562,7 +551,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             agent_to_wire(sender, request.sender)
         if self._tracer is not None:
             propagate.inject(request.metadata)
-        exported = self._export_chain(parent, request.chain) if parent is not None else None
+        exported = self._chains.export(parent, request.chain) if parent is not None else None
         try:
             while True:
                 peer = self._peer_for(recipient)
@@ -578,7 +567,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                         raise WorkerLostError(f"{recipient} could not be reached") from None
         finally:
             if exported:
-                self._unexport(exported)
+                self._chains.release(exported)
 
     async def _round_trip(
         self,
@@ -678,47 +667,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         else:
             reply.set_result(None)
 
-    # ------------------------------------------------------------------ call chains across workers
-
-    def _export_chain(self, frame: CallFrame | None, out: Any) -> list[str]:
-        """Append to ``out`` the ids of the live frames waiting on this request, nearest
-        first, and keep those frames findable until the request ends. Returns the ids
-        this call registered."""
-        mine: list[str] = []
-        while frame is not None and is_active(frame):
-            remote = self._imported.get(id(frame))
-            if remote is not None:  # a stand-in for a chain that came from another worker
-                out.extend(remote)
-                break
-            frame_id = f"{self._tag}:{id(frame)}"
-            entry = self._exported.get(frame_id)
-            if entry is None:
-                self._exported[frame_id] = [frame, 1]
-            else:
-                entry[1] += 1
-            mine.append(frame_id)
-            out.append(frame_id)
-            frame = frame_parent(frame)
-        return mine
-
-    def _unexport(self, frame_ids: list[str]) -> None:
-        for frame_id in frame_ids:
-            entry = self._exported.get(frame_id)
-            if entry is not None:
-                entry[1] -= 1
-                if entry[1] <= 0:
-                    del self._exported[frame_id]
-
-    def _local_frame(self, chain: Sequence[str]) -> CallFrame | None:
-        """The nearest frame of this worker that the incoming request's chain passes through."""
-        prefix = self._tag + ":"
-        for frame_id in chain:
-            if frame_id.startswith(prefix):
-                entry = self._exported.get(frame_id)
-                if entry is not None and is_active(entry[0]):
-                    return entry[0]  # type: ignore[no-any-return]
-        return None
-
     # ------------------------------------------------------------------ requests in
 
     def _on_request(self, request: pb.Request, reply_to: Outbox, *, direct: bool = False) -> None:
@@ -729,7 +677,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             message = self._read_payload(request.payload)
             if len(request.message_id) > 512 or len(request.chain) > _MAX_CHAIN:
                 raise WireValidationError("message id or call chain too long")
-            if request.chain and any(len(frame_id) > 64 for frame_id in request.chain):
+            if request.chain and any(len(frame_id) > MAX_FRAME_ID for frame_id in request.chain):
                 raise WireValidationError("call frame id too long")
         except WireValidationError as e:
             self._answer(request_id, failure_of(e), reply_to)
@@ -746,8 +694,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         frame = None
         if request.chain:
             deadline = None if budget is None else loop.time() + budget
-            frame = make_frame(sender, deadline, self._local_frame(request.chain))
-            self._imported[id(frame)] = list(request.chain)
+            frame = self._chains.stand_in(sender, deadline, request.chain)
             context.run(CURRENT_FRAME.set, frame)
         if request.metadata and self._tracer is not None:
             context.run(otel_context.attach, propagate.extract(dict(request.metadata)))
@@ -788,8 +735,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         finally:
             self._incoming.pop((reply_to, request_id), None)
             if frame is not None:
-                deactivate(frame)
-                self._imported.pop(id(frame), None)
+                self._chains.end(frame)
         reply_to.put(envelope)
 
     def _answer(self, request_id: int, failure: pb.Failure, reply_to: Outbox) -> None:
