@@ -35,7 +35,7 @@ class MyManagerAgent(RoutedAgent):
         sender = ctx.sender or "the application"
         print(f"{self.id.type} received message: {message.content} (from {sender})", flush=True)
         # my_worker_agent lives in another process: the same call as in-process.
-        response = await self.send_message(message, self.worker_agent_id)
+        response: MyMessageType = await self.send_message(message, self.worker_agent_id)
         print(f"{self.id.type} received response: {response.content} (from {self.worker_agent_id})", flush=True)
         return response
 

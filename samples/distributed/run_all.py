@@ -53,7 +53,7 @@ async def read_until(proc: subprocess.Popen[str], wanted: str, lines: list[str],
             break
         else:
             await asyncio.sleep(0.02)
-    raise RuntimeError(f"{proc.args} did not print {wanted!r} in time; got {lines}")
+    raise RuntimeError(f"{proc.args!r} did not print {wanted!r} in time; got {lines}")
 
 
 async def main() -> None:
