@@ -165,6 +165,23 @@ class BaseAgent(ABC, Agent):
     async def close(self) -> None:
         pass
 
+    async def on_activate(self) -> None:
+        """Called by the runtime after the agent is made and before its first message.
+
+        With a state store configured, the stored state is already loaded. If it raises,
+        the agent is dropped and the message that caused the activation fails with the
+        exception (or, for a published message, the exception is logged). Does nothing
+        by default.
+        """
+
+    async def on_deactivate(self) -> None:
+        """Called by the runtime before it drops the agent: when it has been idle for its
+        type's ``idle_timeout``, when its type's ``max_live`` cap evicts it, or when the
+        runtime closes. It runs between turns, never during one. With a state store
+        configured, the state is written after this hook. Errors are logged, and the agent
+        is dropped anyway. Does nothing by default.
+        """
+
     @classmethod
     def _handles_types(cls) -> list[tuple[builtins.type[Any], list[MessageSerializer[Any]]]]:
         return list(cls.internal_extra_handles_types)

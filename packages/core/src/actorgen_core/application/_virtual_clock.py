@@ -1,0 +1,97 @@
+"""An event loop with a virtual clock, for testing agents without sleeping.
+
+``VirtualClockLoop`` is an ordinary asyncio selector loop whose ``time()`` is virtual: it
+stands still while there is work to do, and when every task is waiting and nothing else
+is ready, it jumps straight to the next timer. ``await asyncio.sleep(3600)`` returns at
+once with ``loop.time()`` an hour later; a one-hour idle timeout, a ten-minute reminder, a
+request deadline all fire in the order and at the virtual times they would in production,
+in milliseconds of real time. Since every timer of the runtime (deadlines, idle sweeps,
+timers, reminders) is ``loop.call_at``, nothing else is needed.
+
+While work runs on other threads (``loop.run_in_executor``, ``asyncio.to_thread``: the
+SQLite store, say), the clock does not jump: the loop waits for that work in real time, as
+a production loop would, so a timer cannot fire "early" just because a thread was slow.
+
+With ``seed``, the callbacks that are ready at the same moment run in an order drawn from
+``random.Random(seed)`` instead of first come, first served: tasks that are ready together
+run in a shuffled order, which is an order asyncio allows too (it promises nothing between
+independent tasks), so a test can look for interleaving bugs; the same seed gives the same
+order, so a bug a seed finds, that seed reproduces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):
+    """A selector event loop with a virtual, auto-advancing clock (see the module docstring).
+
+    ``loop.time()`` starts at 0.0. ``advance(seconds)`` moves the clock forward by hand
+    (timers due by then run on the next iteration).
+    """
+
+    def __init__(self, *, seed: int | None = None) -> None:
+        super().__init__()
+        self._virtual_now = 0.0
+        self._in_threads = 0
+        self._shuffle = random.Random(seed) if seed is not None else None
+
+    def time(self) -> float:
+        return self._virtual_now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"the clock cannot go back ({seconds!r} s)")
+        self._virtual_now += seconds
+
+    def run_in_executor(self, executor: Executor | None, func: Callable[..., R], *args: Any) -> asyncio.Future[R]:  # type: ignore[override]
+        future: asyncio.Future[R] = super().run_in_executor(executor, func, *args)
+        self._in_threads += 1
+        future.add_done_callback(self._thread_done)
+        return future
+
+    def _thread_done(self, _: asyncio.Future[Any]) -> None:
+        self._in_threads -= 1
+
+    def _run_once(self) -> None:
+        ready: Any = self._ready  # type: ignore[attr-defined]
+        scheduled: list[Any] = self._scheduled  # type: ignore[attr-defined]
+        if not ready and not self._stopping and self._in_threads == 0:  # type: ignore[attr-defined]
+            while scheduled and scheduled[0]._cancelled:
+                handle = heapq.heappop(scheduled)
+                handle._scheduled = False
+                self._timer_cancelled_count -= 1  # type: ignore[attr-defined]
+            if scheduled and scheduled[0]._when > self._virtual_now:
+                self._virtual_now = scheduled[0]._when
+        if self._shuffle is not None and len(ready) > 1:
+            handles = list(ready)
+            self._shuffle.shuffle(handles)
+            ready.clear()
+            ready.extend(handles)
+        super()._run_once()  # type: ignore[misc]
+
+
+def run_with_virtual_clock(main: Coroutine[Any, Any, R], *, seed: int | None = None) -> R:
+    """Run ``main`` to completion on a new VirtualClockLoop (like ``asyncio.run``)."""
+    loop = VirtualClockLoop(seed=seed)
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+__all__ = ["VirtualClockLoop", "run_with_virtual_clock"]
