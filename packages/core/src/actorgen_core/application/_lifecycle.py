@@ -40,6 +40,7 @@ from ..base import AgentId, BaseAgent
 from ..base._constants import ROOT_LOGGER_NAME
 from ._delivery import Activation, Envelope, set_error
 from ._eager import start_task
+from ._scheduling import ReminderStore, Scheduler
 from ._state_store import StateStore, StateVersionConflict, encode_state
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ class Lifecycle:
         self.policies: dict[str, TypePolicy] = {}
         self.deactivating: dict[AgentId, asyncio.Task[None]] = {}
         self._work: set[asyncio.Task[None]] = set()  # state writes and deactivations under way
+        self.scheduler = Scheduler(runtime)
 
     # ------------------------------------------------------------------ registration
 
@@ -279,6 +281,8 @@ class Lifecycle:
         Messages that arrive meanwhile wait and go to the next activation."""
         assert self.idle(activation)
         activation.busy = True
+        if self.scheduler.timers:
+            self.scheduler.cancel_timers(activation.agent_id)
         life = activation.life
         if life is not None:
             life.policy.live.pop(activation.agent_id, None)
@@ -398,11 +402,17 @@ class Lifecycle:
                 self.deactivate(activation)
                 excess -= 1
 
-    # ------------------------------------------------------------------ shutdown
+    # ------------------------------------------------------------------ start and shutdown
+
+    def started(self) -> None:
+        """The runtime started: arm the stored reminders."""
+        if isinstance(self.store, ReminderStore):
+            self._start(self.scheduler.load())
 
     async def close(self) -> None:
         """The runtime is closing: let writes and deactivations under way finish, then run
         every live agent's ``on_deactivate`` and write its state (errors are logged)."""
+        self.scheduler.close()
         for policy in self.policies.values():
             if policy.timer is not None:
                 policy.timer.cancel()

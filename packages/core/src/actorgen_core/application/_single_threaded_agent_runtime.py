@@ -69,6 +69,7 @@ from ._delivery import (
 from ._eager import start_lazy_task, start_task
 from ._lifecycle import Lifecycle
 from ._observed import payload, publish_observed, send_observed, traced
+from ._scheduling import Timer
 from ._state_store import StateStore
 from ._subscription_manager import SubscriptionManager
 from ._telemetry import resolve_tracer
@@ -721,6 +722,24 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             )
         return agent
 
+    def schedule_message(self, agent_id: AgentId, message: Any, delay: float, *, period: float | None = None) -> Timer:
+        """Deliver ``message`` to ``agent_id`` after ``delay`` seconds (then every ``period``
+        seconds, if given) until the returned Timer is cancelled or the agent's activation
+        ends (docs/lifecycle.md, "Timers and reminders"). ``BaseAgent.schedule`` calls this."""
+        return self._lifecycle.scheduler.schedule(agent_id, message, delay, period)
+
+    async def set_reminder(
+        self, agent_id: AgentId, name: str, message: Any, delay: float, *, period: float | None = None
+    ) -> None:
+        """Store a reminder: ``message`` reaches ``agent_id`` after ``delay`` seconds (then
+        every ``period`` seconds), activating it if need be, across deactivations and
+        restarts. Needs a ``state_store``. Setting a name again replaces that reminder."""
+        await self._lifecycle.scheduler.set_reminder(agent_id, name, message, delay, period)
+
+    async def cancel_reminder(self, agent_id: AgentId, name: str) -> None:
+        """Delete a reminder (nothing happens if there is none by that name)."""
+        await self._lifecycle.scheduler.cancel_reminder(agent_id, name)
+
     @overload
     async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
 
@@ -780,6 +799,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             self._flush_task = loop.create_task(self._flush_pending())
         else:
             self._running = True
+        self._lifecycle.started()  # lifecycle hook: arms stored reminders
 
     async def _flush_pending(self) -> None:
         """Deliver what was sent before start(), in order, then accept messages directly."""

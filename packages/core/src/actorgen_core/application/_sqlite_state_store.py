@@ -18,6 +18,7 @@ from os import PathLike
 from typing import TypeVar
 
 from ..base import AgentId
+from ._scheduling import Reminder
 from ._state_store import StateVersionConflict, StoredState
 
 R = TypeVar("R")
@@ -29,6 +30,17 @@ CREATE TABLE IF NOT EXISTS agent_state (
     version INTEGER NOT NULL,
     state TEXT NOT NULL,
     PRIMARY KEY (agent_type, agent_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reminder (
+    agent_type TEXT NOT NULL,
+    agent_key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    due REAL NOT NULL,
+    period REAL,
+    type_name TEXT NOT NULL,
+    data_content_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (agent_type, agent_key, name)
 ) WITHOUT ROWID;
 """
 
@@ -120,6 +132,49 @@ class SqliteStateStore:
                     )
 
         await self._run(work)
+
+    async def put_reminder(self, reminder: Reminder) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO reminder (agent_type, agent_key, name, due, period, type_name, "
+                "data_content_type, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    reminder.agent_id.type,
+                    reminder.agent_id.key,
+                    reminder.name,
+                    reminder.due,
+                    reminder.period,
+                    reminder.type_name,
+                    reminder.data_content_type,
+                    reminder.payload,
+                ),
+            )
+
+        await self._run(work)
+
+    async def delete_reminder(self, agent_id: AgentId, name: str, due: float | None = None) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            if due is None:
+                db.execute(
+                    "DELETE FROM reminder WHERE agent_type = ? AND agent_key = ? AND name = ?",
+                    (agent_id.type, agent_id.key, name),
+                )
+            else:
+                db.execute(
+                    "DELETE FROM reminder WHERE agent_type = ? AND agent_key = ? AND name = ? AND due = ?",
+                    (agent_id.type, agent_id.key, name, due),
+                )
+
+        await self._run(work)
+
+    async def load_reminders(self) -> list[Reminder]:
+        def work(db: sqlite3.Connection) -> list[Reminder]:
+            rows = db.execute(
+                "SELECT agent_type, agent_key, name, due, period, type_name, data_content_type, payload FROM reminder"
+            ).fetchall()
+            return [Reminder(AgentId(row[0], row[1]), *row[2:]) for row in rows]
+
+        return await self._run(work)
 
     async def close(self) -> None:
         """Close the database (waits for writes already asked for)."""

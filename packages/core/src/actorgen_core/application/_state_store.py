@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 from ..base import AgentId
+
+if TYPE_CHECKING:
+    from ._scheduling import Reminder
 
 
 class StateVersionConflict(Exception):
@@ -77,6 +80,7 @@ class InMemoryStateStore:
 
     def __init__(self) -> None:
         self._rows: dict[AgentId, StoredState] = {}
+        self._reminders: dict[tuple[AgentId, str], Reminder] = {}
 
     async def get(self, agent_id: AgentId) -> StoredState | None:
         return self._rows.get(agent_id)
@@ -103,6 +107,17 @@ class InMemoryStateStore:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    async def put_reminder(self, reminder: Reminder) -> None:
+        self._reminders[(reminder.agent_id, reminder.name)] = reminder
+
+    async def delete_reminder(self, agent_id: AgentId, name: str, due: float | None = None) -> None:
+        current = self._reminders.get((agent_id, name))
+        if current is not None and (due is None or current.due == due):
+            del self._reminders[(agent_id, name)]
+
+    async def load_reminders(self) -> list[Reminder]:
+        return list(self._reminders.values())
 
 
 __all__ = ["InMemoryStateStore", "StateStore", "StateVersionConflict", "StoredState", "encode_state"]

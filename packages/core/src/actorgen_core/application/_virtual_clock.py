@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import random
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -38,14 +39,22 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
     (timers due by then run on the next iteration).
     """
 
-    def __init__(self, *, seed: int | None = None) -> None:
+    def __init__(self, *, seed: int | None = None, wall_clock_start: float | None = None) -> None:
         super().__init__()
         self._virtual_now = 0.0
+        self._epoch = time.time() if wall_clock_start is None else wall_clock_start
         self._in_threads = 0
         self._shuffle = random.Random(seed) if seed is not None else None
 
     def time(self) -> float:
         return self._virtual_now
+
+    def wall_time(self) -> float:
+        """The virtual clock as seconds since the epoch (for reminders, which are stored
+        with wall-clock due times): ``wall_clock_start`` (default: the real time the loop
+        was made) plus virtual time. Give each simulated process its own start to test
+        what happens across a restart and the downtime before it."""
+        return self._epoch + self._virtual_now
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -79,9 +88,11 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         super()._run_once()  # type: ignore[misc]
 
 
-def run_with_virtual_clock(main: Coroutine[Any, Any, R], *, seed: int | None = None) -> R:
+def run_with_virtual_clock(
+    main: Coroutine[Any, Any, R], *, seed: int | None = None, wall_clock_start: float | None = None
+) -> R:
     """Run ``main`` to completion on a new VirtualClockLoop (like ``asyncio.run``)."""
-    loop = VirtualClockLoop(seed=seed)
+    loop = VirtualClockLoop(seed=seed, wall_clock_start=wall_clock_start)
     try:
         asyncio.set_event_loop(loop)
         return loop.run_until_complete(main)
