@@ -75,9 +75,12 @@ class AgentDirectory:
         try:
             with AgentInstantiationContext.populate_context((runtime, agent_id)):
                 result = entry.factory()
-                if not inspect.isawaitable(result):
+                if inspect.isawaitable(result):
+                    activates = True
+                else:
                     result = _check_agent(agent_id, entry, result)
-                if inspect.isawaitable(result) or lifecycle.needs_activation(result, agent_id.type):
+                    activates = lifecycle.needs_activation(result, agent_id.type)
+                if activates:
                     # An async factory, an on_activate hook or stored state to load: the
                     # agent becomes live in a task of its own.
                     activation = Activation(agent_id, None)

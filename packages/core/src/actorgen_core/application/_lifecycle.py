@@ -102,6 +102,10 @@ def _hook(cls: type, name: str) -> Callable[[Any], Coroutine[Any, Any, None]] | 
     return found
 
 
+_ACTIVATES: dict[type, bool] = {}
+"""Per agent class: whether it has an ``on_activate`` of its own (read on every creation)."""
+
+
 def _persists(cls: type) -> bool:
     """Whether agents of ``cls`` have state of their own (they override ``save_state``);
     BaseAgent's default only warns and returns nothing."""
@@ -155,9 +159,14 @@ class Lifecycle:
         """Whether making ``agent`` live needs an asynchronous step (its ``on_activate``,
         or loading its stored state)."""
         cls = type(agent)
-        if _hook(cls, "on_activate") is not None:
+        hooked = _ACTIVATES.get(cls)
+        if hooked is None:
+            hooked = _ACTIVATES[cls] = _hook(cls, "on_activate") is not None
+        if hooked:
             return True
-        policy = self.policies.get(agent_type) if self.policies else None
+        if not self.policies:
+            return False
+        policy = self.policies.get(agent_type)
         return policy is not None and policy.store is not None and _persists(cls)
 
     async def activate(self, activation: Activation) -> None:
@@ -185,6 +194,8 @@ class Lifecycle:
 
     def attach(self, activation: Activation) -> None:
         """A new activation exists (made, or being made): track it if its type opted in."""
+        if not self.policies:
+            return
         policy = self.policies.get(activation.agent_id.type)
         if policy is None:
             return
