@@ -41,7 +41,7 @@ from ..base._constants import ROOT_LOGGER_NAME
 from ._delivery import Activation, Envelope, set_error
 from ._eager import start_task
 from ._scheduling import ReminderStore, Scheduler
-from ._state_store import StateStore, StateVersionConflict, encode_state
+from ._state_store import StateStore, StateVersionConflict, encode_state, verify_state
 
 if TYPE_CHECKING:
     from ._single_threaded_agent_runtime import SingleThreadedAgentRuntime
@@ -265,9 +265,11 @@ class Lifecycle:
         """Write the agent's state if it differs from what was last written."""
         life = activation.life
         assert life is not None and life.policy.store is not None
-        text = encode_state(activation.agent_id, await activation.agent.save_state())
+        state = await activation.agent.save_state()
+        text = encode_state(activation.agent_id, state, verify=False)
         if text == life.saved:
             return
+        verify_state(activation.agent_id, state, text)
         life.version = await life.policy.store.put(activation.agent_id, text, life.version)
         life.saved = text
 

@@ -55,23 +55,29 @@ class StateStore(Protocol):
     async def delete(self, agent_id: AgentId, expected_version: int | None = None) -> None: ...
 
 
-def encode_state(agent_id: AgentId, state: Mapping[str, Any]) -> str:
+def encode_state(agent_id: AgentId, state: Mapping[str, Any], *, verify: bool = True) -> str:
     """``state`` as canonical JSON text (sorted keys), or TypeError if JSON cannot hold it
-    exactly: objects it cannot encode, NaN and infinities, and values that would come back
-    different (tuples, non-string keys)."""
+    exactly: objects it cannot encode, NaN and infinities, and (with ``verify``) values that
+    would come back different (tuples, non-string keys). Callers that only compare the text
+    with what they stored before verify only text that differs (``verify_state``)."""
     if not isinstance(state, Mapping):
         raise TypeError(f"save_state() of {agent_id} returned {type(state).__name__}, not a mapping")
-    plain = dict(state)
     try:
-        text = json.dumps(plain, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+        text = json.dumps(state, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as e:
         raise TypeError(f"The state of {agent_id} cannot be stored as JSON: {e}") from None
-    if json.loads(text) != plain:
+    if verify:
+        verify_state(agent_id, state, text)
+    return text
+
+
+def verify_state(agent_id: AgentId, state: Mapping[str, Any], text: str) -> None:
+    """TypeError unless ``text`` decodes to exactly ``state``."""
+    if json.loads(text) != dict(state):
         raise TypeError(
             f"The state of {agent_id} would not survive JSON unchanged (tuples come back as lists, "
             "non-string keys as strings); store lists and string keys"
         )
-    return text
 
 
 class InMemoryStateStore:
@@ -120,4 +126,4 @@ class InMemoryStateStore:
         return list(self._reminders.values())
 
 
-__all__ = ["InMemoryStateStore", "StateStore", "StateVersionConflict", "StoredState", "encode_state"]
+__all__ = ["InMemoryStateStore", "StateStore", "StateVersionConflict", "StoredState", "encode_state", "verify_state"]
