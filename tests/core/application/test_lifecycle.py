@@ -38,7 +38,7 @@ class Hold:
 
 @dataclass
 class Status:
-    pass
+    quick: bool = False
 
 
 class Tracked(RoutedAgent):
@@ -49,6 +49,7 @@ class Tracked(RoutedAgent):
     fail_activate: ClassVar[int] = 0  # how many activations still fail
     fail_deactivate: ClassVar[bool] = False
     deactivate_seconds: ClassVar[float] = 0.0
+    activate_seconds: ClassVar[float] = 0.0
 
     def __init__(self) -> None:
         super().__init__("tracked")
@@ -62,9 +63,13 @@ class Tracked(RoutedAgent):
         cls.fail_activate = 0
         cls.fail_deactivate = False
         cls.deactivate_seconds = 0.0
+        cls.activate_seconds = 0.0
 
     async def on_activate(self) -> None:
         self.journal.append(f"activate {self.id.key}")
+        if self.activate_seconds:
+            await asyncio.sleep(self.activate_seconds)
+            self.journal.append(f"activated {self.id.key}")
         if type(self).fail_activate:
             type(self).fail_activate -= 1
             raise LookupError(f"cannot activate {self.id.key}")
@@ -91,7 +96,9 @@ class Tracked(RoutedAgent):
 
     @message_handler(interleave=True)
     async def on_status(self, message: Status, ctx: MessageContext) -> Pong:
-        await asyncio.sleep(HOUR * 2)
+        self.journal.append(f"status {self.id.key}")
+        if not message.quick:
+            await asyncio.sleep(HOUR * 2)
         return Pong(self.count)
 
 
@@ -377,6 +384,27 @@ def test_messages_that_arrive_during_deactivation_go_to_the_next_activation_in_o
         assert (await metadata)["key"] == "a"
         assert Tracked.made == 2
         assert Tracked.journal[1:4] == ["ping a 1", "deactivate a", "activate a"]
+        await runtime.close()
+
+    virtual(main())
+
+
+def test_interleaved_messages_wait_for_activation_and_skip_a_deactivating_instance() -> None:
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime(default_timeout=None)
+        await runtime.register_factory("t", Tracked, idle_timeout=60)
+        runtime.start()
+        a = AgentId("t", "a")
+        Tracked.activate_seconds = 10
+        assert await runtime.send_message(Status(quick=True), a) == Pong(0)
+        assert Tracked.journal == ["activate a", "activated a", "status a"]  # not before on_activate ended
+        Tracked.activate_seconds = 0
+        Tracked.deactivate_seconds = 30
+        while "deactivate a" not in Tracked.journal:
+            await asyncio.sleep(1)
+        await runtime.send_message(Status(quick=True), a)
+        assert Tracked.journal[-3:] == ["deactivate a", "activate a", "status a"]  # the new instance answered
+        assert Tracked.made == 2
         await runtime.close()
 
     virtual(main())

@@ -110,8 +110,8 @@ class AgentDirectory:
         try:
             agent = _check_agent(agent_id, entry, await pending) if inspect.isawaitable(pending) else pending
             if lifecycle.needs_activation(agent, agent_id.type):
-                activation.bind(agent)
-                await lifecycle.activate(activation)
+                # Not bound yet: until it is, every message (interleaved ones too) waits.
+                await lifecycle.activate(activation, agent)
         except BaseException as e:
             del self.creating[agent_id]
             lifecycle.detach(activation)

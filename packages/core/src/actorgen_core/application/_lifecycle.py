@@ -169,10 +169,9 @@ class Lifecycle:
         policy = self.policies.get(agent_type)
         return policy is not None and policy.store is not None and _persists(cls)
 
-    async def activate(self, activation: Activation) -> None:
-        """Load the stored state (if the type persists), then run ``on_activate``. Raises
-        what either raises; the caller then drops the activation."""
-        agent = activation.agent
+    async def activate(self, activation: Activation, agent: Any) -> None:
+        """Load ``agent``'s stored state (if the type persists), then run its
+        ``on_activate``. Raises what either raises; the caller then drops the activation."""
         cls = type(agent)
         life = activation.life
         if life is not None and life.policy.store is not None and _persists(cls):
@@ -294,6 +293,7 @@ class Lifecycle:
         Messages that arrive meanwhile wait and go to the next activation."""
         assert self.idle(activation)
         activation.busy = True
+        activation.interleaves = None  # interleaved messages wait too, for the next activation
         if self.scheduler.timers:
             self.scheduler.cancel_timers(activation.agent_id)
         life = activation.life
