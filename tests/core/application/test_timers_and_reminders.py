@@ -6,6 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -367,3 +372,49 @@ def test_seeded_interleavings_are_reproducible_and_keep_each_agents_order() -> N
         for name in "ab":
             mine = [label for label in order if label.startswith(name)]
             assert mine == [f"{name}{i}" for i in range(10)]
+
+
+# ---------------------------------------------------------------------------- a real process, killed
+
+_WORKER = textwrap.dedent(
+    """
+    import asyncio, sys
+    sys.path.insert(0, {tests!r})
+    from actorgen_core import AgentId, SingleThreadedAgentRuntime
+    from actorgen_core.application import SqliteStateStore
+    from core.application.test_timers_and_reminders import Alarm, Remind
+
+    async def main(set_it: bool) -> None:
+        runtime = SingleThreadedAgentRuntime(state_store=SqliteStateStore({path!r}))
+        await Alarm.register(runtime, "alarm", Alarm)
+        runtime.start()
+        if set_it:
+            await runtime.send_message(Remind("wake", "after kill", 1.5), AgentId("alarm", "a"))
+            print("set", flush=True)
+        while not Alarm.log:
+            await asyncio.sleep(0.02)
+        print("fired", Alarm.log[0][2], flush=True)
+        await asyncio.sleep(3600)
+
+    asyncio.run(main(sys.argv[1] == "set"))
+    """
+)
+
+
+def test_a_reminder_fires_in_the_next_process_after_a_kill(tmp_path: Path) -> None:
+    tests = str(Path(__file__).resolve().parents[2])
+    script = _WORKER.format(tests=tests, path=str(tmp_path / "agents.db"))
+    first = subprocess.Popen([sys.executable, "-c", script, "set"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().strip() == "set"
+    finally:
+        os.kill(first.pid, signal.SIGKILL)  # before the reminder is due
+        first.wait(timeout=30)
+    second = subprocess.Popen([sys.executable, "-c", script, "wait"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert second.stdout is not None
+        assert second.stdout.readline().strip() == "fired after kill"
+    finally:
+        os.kill(second.pid, signal.SIGKILL)
+        second.wait(timeout=30)
