@@ -12,11 +12,11 @@ While work runs on other threads (``loop.run_in_executor``, ``asyncio.to_thread`
 SQLite store, say), the clock does not jump: the loop waits for that work in real time, as
 a production loop would, so a timer cannot fire "early" just because a thread was slow.
 
-With ``seed``, the callbacks that are ready at the same moment run in an order drawn from
-``random.Random(seed)`` instead of first come, first served: tasks that are ready together
-run in a shuffled order, which is an order asyncio allows too (it promises nothing between
-independent tasks), so a test can look for interleaving bugs; the same seed gives the same
-order, so a bug a seed finds, that seed reproduces.
+With ``seed``, tasks that are ready to resume at the same moment resume in an order drawn
+from ``random.Random(seed)`` instead of the order they became ready (other callbacks keep
+theirs). asyncio promises nothing about which of two ready tasks runs first, so each such
+order is one production could see; a test can look for interleaving bugs across seeds, and
+the seed that finds one reproduces it.
 """
 
 from __future__ import annotations
@@ -81,11 +81,27 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
             if scheduled and scheduled[0]._when > self._virtual_now:
                 self._virtual_now = scheduled[0]._when
         if self._shuffle is not None and len(ready) > 1:
-            handles = list(ready)
-            self._shuffle.shuffle(handles)
-            ready.clear()
-            ready.extend(handles)
+            self._shuffle_tasks(ready)
         super()._run_once()  # type: ignore[misc]
+
+    def _shuffle_tasks(self, ready: Any) -> None:
+        """Reorder the tasks that are ready to resume among themselves; other callbacks keep
+        their places (asyncio promises first-in first-out for ``call_soon`` callbacks, and
+        code relies on it; it promises nothing about which of two ready tasks runs first)."""
+        handles = list(ready)
+        places = [
+            i
+            for i, handle in enumerate(handles)
+            if isinstance(getattr(handle._callback, "__self__", None), asyncio.Task)
+        ]
+        if len(places) < 2:
+            return
+        tasks = [handles[i] for i in places]
+        self._shuffle.shuffle(tasks)  # type: ignore[union-attr]
+        for place, handle in zip(places, tasks, strict=True):
+            handles[place] = handle
+        ready.clear()
+        ready.extend(handles)
 
 
 def run_with_virtual_clock(
