@@ -147,6 +147,35 @@ async def test_sqlite_state_survives_reopening_the_file(tmp_path: Path) -> None:
         await second.get(A)
 
 
+async def test_sqlite_operations_asked_together_commit_together_and_fail_alone(tmp_path: Path) -> None:
+    store = SqliteStateStore(tmp_path / "state.db")
+    try:
+        await store.put(A, '{"balance":1}', 0)
+        flushes = 0
+        flush = store._flush
+
+        def counting_flush() -> Any:
+            nonlocal flushes
+            flushes += 1
+            return flush()
+
+        store._flush = counting_flush  # type: ignore[method-assign]
+        ids = [AgentId("account", f"user-{i}") for i in range(50)]
+        results = await asyncio.gather(
+            *(store.put(agent_id, "{}", 0) for agent_id in ids),
+            store.put(A, '{"balance":99}', 0),  # stale: fails alone
+            store.get(A),
+            return_exceptions=True,
+        )
+        assert results[:50] == [1] * 50
+        assert isinstance(results[50], StateVersionConflict)
+        assert results[51] == ('{"balance":1}', 1)
+        assert flushes <= 2  # one transaction for what was asked together (two if the thread was quick)
+        assert [await store.get(agent_id) for agent_id in ids] == [("{}", 1)] * 50
+    finally:
+        await store.close()
+
+
 def test_sqlite_store_refuses_a_path_it_cannot_open(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="unable to open"):
         SqliteStateStore(tmp_path / "missing-directory" / "state.db")
