@@ -294,6 +294,22 @@ def test_an_idle_agent_is_deactivated_after_its_timeout_and_made_again(agent_cla
     virtual(main())
 
 
+def test_agents_without_hooks_or_state_are_still_made_synchronously() -> None:
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime(idle_timeout=60)
+        await Plain.register(runtime, "p", Plain)
+        await Tracked.register(runtime, "t", Tracked)
+        plain = runtime._activation(AgentId("p", "a"))
+        assert plain.created is None and not plain.busy and plain.life is not None
+        hooked = runtime._activation(AgentId("t", "a"))
+        assert hooked.created is not None  # on_activate runs in a task of its own
+        runtime.start()
+        await runtime.send_message(Ping(1), AgentId("t", "a"))
+        await runtime.close()
+
+    virtual(main())
+
+
 def test_the_runtime_default_applies_to_every_factory_type_and_inf_opts_out() -> None:
     async def main() -> None:
         runtime = SingleThreadedAgentRuntime(idle_timeout=60)

@@ -303,6 +303,35 @@ async def test_state_json_cannot_hold_is_refused_clearly(
     assert any(error in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
     stored = await store.get(A)
     assert stored is not None and stored.state == {"balance": 1}  # the last good state stays
+    runtime.start()
+    await runtime.send_message(Corrupt(None), A)
+    await runtime.send_message(Ping(1), A)  # the next turn that changes the state writes it
+    await runtime.stop_when_idle()
+    stored = await store.get(A)
+    assert stored is not None and stored.state == {"balance": 2}
+    await runtime.close()
+
+
+async def test_a_failed_state_load_fails_the_message_and_the_next_one_retries() -> None:
+    class Flaky(InMemoryStateStore):
+        failures = 1
+
+        async def get(self, agent_id: AgentId) -> Any:
+            if self.failures:
+                self.failures -= 1
+                raise OSError("store unreachable")
+            return await super().get(agent_id)
+
+    store = Flaky()
+    await store.put(A, '{"balance":7}', 0)
+    runtime = SingleThreadedAgentRuntime(state_store=store)
+    await Account.register(runtime, "account", Account)
+    runtime.start()
+    with pytest.raises(OSError, match="store unreachable"):
+        await runtime.send_message(Read(), A)
+    assert A not in runtime._instantiated_agents
+    assert Account.activated_with == []  # on_activate never ran on a half-made agent
+    assert await runtime.send_message(Read(), A) == Pong(7)
     await runtime.close()
 
 

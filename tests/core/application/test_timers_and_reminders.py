@@ -156,6 +156,23 @@ def test_a_periodic_timer_tick_is_a_message_and_keeps_its_agent_active() -> None
     run_with_virtual_clock(main())
 
 
+def test_timer_ticks_due_while_the_runtime_is_stopped_are_skipped() -> None:
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime()
+        await Alarm.register(runtime, "alarm", Alarm)
+        runtime.start()
+        await runtime.send_message(StartTimer("beat", MINUTE, period=MINUTE), A)
+        await asyncio.sleep(2.5 * MINUTE)
+        await runtime.stop()
+        await asyncio.sleep(3 * MINUTE)
+        runtime.start()
+        await asyncio.sleep(MINUTE)
+        assert [entry[0] for entry in Alarm.log] == [60.0, 120.0, 360.0]
+        await runtime.close()
+
+    run_with_virtual_clock(main())
+
+
 def test_timer_arguments_are_checked() -> None:
     async def main() -> None:
         runtime = SingleThreadedAgentRuntime()
