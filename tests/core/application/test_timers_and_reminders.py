@@ -348,6 +348,25 @@ def test_the_virtual_clock_jumps_when_idle_and_waits_for_threads() -> None:
     run_with_virtual_clock(main())
 
 
+def test_settle_and_advance_step_the_clock_by_hand() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, VirtualClockLoop)
+        runtime = SingleThreadedAgentRuntime()
+        await runtime.register_factory("alarm", Alarm, idle_timeout=60)
+        runtime.start()
+        await runtime.send_message(StartTimer("late", 3600), A)  # a timer far away: nothing else due
+        loop.advance(59)
+        await loop.settle()
+        assert loop.time() == 59 and A in runtime._instantiated_agents
+        loop.advance(1)
+        await loop.settle()
+        assert loop.time() == 60 and A not in runtime._instantiated_agents  # deactivated exactly at 60 s
+        await runtime.close()
+
+    run_with_virtual_clock(main())
+
+
 def test_seeded_interleavings_are_reproducible_and_keep_each_agents_order() -> None:
     """Two senders each send ten messages to one agent and publish to a topic; the order
     between the senders varies with the seed, is the same for the same seed, and each

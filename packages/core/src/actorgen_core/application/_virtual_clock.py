@@ -45,6 +45,7 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         self._epoch = time.time() if wall_clock_start is None else wall_clock_start
         self._in_threads = 0
         self._shuffle = random.Random(seed) if seed is not None else None
+        self._settling: list[asyncio.Future[None]] = []
 
     def time(self) -> float:
         return self._virtual_now
@@ -56,7 +57,18 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         what happens across a restart and the downtime before it."""
         return self._epoch + self._virtual_now
 
+    async def settle(self) -> None:
+        """Return once everything that can run at the current virtual time has run: the
+        clock does not move. With ``advance`` it steps time by hand::
+
+            loop.advance(59); await loop.settle()   # what is due by 59 s has happened
+        """
+        future: asyncio.Future[None] = self.create_future()
+        self._settling.append(future)
+        await future
+
     def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``; timers due by then run next."""
         if seconds < 0:
             raise ValueError(f"the clock cannot go back ({seconds!r} s)")
         self._virtual_now += seconds
@@ -78,8 +90,16 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
                 handle = heapq.heappop(scheduled)
                 handle._scheduled = False
                 self._timer_cancelled_count -= 1  # type: ignore[attr-defined]
-            if scheduled and scheduled[0]._when > self._virtual_now:
-                self._virtual_now = scheduled[0]._when
+            if not scheduled or scheduled[0]._when > self._virtual_now:
+                # Nothing can run at this time any more: wake those who wait for that,
+                # else jump to the next timer.
+                if self._settling:
+                    settling, self._settling = self._settling, []
+                    for future in settling:
+                        if not future.done():
+                            future.set_result(None)
+                elif scheduled:
+                    self._virtual_now = scheduled[0]._when
         if self._shuffle is not None and len(ready) > 1:
             self._shuffle_tasks(ready)
         super()._run_once()  # type: ignore[misc]
