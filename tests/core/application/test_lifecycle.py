@@ -37,6 +37,11 @@ class Hold:
 
 
 @dataclass
+class Leave:
+    pass
+
+
+@dataclass
 class Status:
     quick: bool = False
 
@@ -93,6 +98,11 @@ class Tracked(RoutedAgent):
         await asyncio.sleep(message.seconds)
         self.journal.append(f"held {self.id.key}")
         return Pong(self.count)
+
+    @message_handler
+    async def on_leave(self, message: Leave, ctx: MessageContext) -> None:
+        self.journal.append(f"leave {self.id.key}")
+        self.deactivate_when_idle()
 
     @message_handler(interleave=True)
     async def on_status(self, message: Status, ctx: MessageContext) -> Pong:
@@ -558,5 +568,61 @@ def test_many_agents_are_collected_in_few_sweeps() -> None:
         assert not runtime._lifecycle.policies["p"].live
         assert runtime._lifecycle.policies["p"].timer is None  # nothing left: no timer
         await runtime.close()
+
+    virtual(main())
+
+
+# ---------------------------------------------------------------------------- deactivation on request
+
+
+def test_deactivate_agent_drops_an_agent_of_a_type_that_did_not_opt_in() -> None:
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime(default_timeout=None)
+        await Tracked.register(runtime, "t", Tracked)
+        runtime.start()
+        a, b = AgentId("t", "a"), AgentId("t", "b")
+        await runtime.send_message(Ping(3), a)
+        await runtime.deactivate_agent(a)
+        assert a not in runtime._instantiated_agents and Tracked.journal[-1] == "deactivate a"
+        await runtime.deactivate_agent(a)  # not live: nothing to do
+        assert await runtime.send_message(Ping(1), a) == Pong(1)  # made again (no store: fresh)
+        # Busy: it goes once its turn and its mailbox are done.
+        hold = asyncio.ensure_future(runtime.send_message(Hold(60), b))
+        await asyncio.sleep(1)
+        queued = asyncio.ensure_future(runtime.send_message(Ping(1), b))
+        gone = asyncio.ensure_future(runtime.deactivate_agent(b))
+        await asyncio.sleep(30)
+        assert not gone.done()
+        await gone
+        assert (await hold, await queued) == (Pong(0), Pong(1))
+        assert Tracked.journal[-2:] == ["ping b 1", "deactivate b"]
+        assert b not in runtime._instantiated_agents
+        await runtime.close()
+
+    virtual(main())
+
+
+def test_an_agent_can_ask_to_leave_memory_after_its_turn() -> None:
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime()
+        await Tracked.register(runtime, "t", Tracked)
+        runtime.start()
+        a = AgentId("t", "a")
+        await runtime.send_message(Ping(1), a)
+        await runtime.send_message(Leave(), a)
+        await asyncio.sleep(0)
+        assert Tracked.journal[-2:] == ["leave a", "deactivate a"]
+        assert a not in runtime._instantiated_agents
+        await runtime.close()
+
+    virtual(main())
+
+
+def test_registered_instances_cannot_be_deactivated() -> None:
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime()
+        await runtime.register_agent_instance(Plain(), AgentId("inst", "x"))
+        with pytest.raises(ValueError, match="registered instance"):
+            await runtime.deactivate_agent(AgentId("inst", "x"))
 
     virtual(main())

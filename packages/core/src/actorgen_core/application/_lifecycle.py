@@ -73,7 +73,7 @@ class TypePolicy:
 class Life:
     """The lifecycle bookkeeping of one activation of a type that opted in."""
 
-    __slots__ = ("beside", "last_used", "persisting", "policy", "saved", "stale", "version")
+    __slots__ = ("beside", "doomed", "gone", "last_used", "persisting", "policy", "saved", "stale", "version")
 
     def __init__(self, policy: TypePolicy, now: float) -> None:
         self.policy = policy
@@ -83,6 +83,8 @@ class Life:
         self.version = 0  # the stored version this activation loaded or last wrote
         self.saved: str | None = None  # the JSON text of that version
         self.stale = False  # a write lost a version race: newer state exists elsewhere
+        self.doomed = False  # deactivation was asked for: as soon as it is idle
+        self.gone: asyncio.Future[None] | None = None  # resolved when it has been dropped
 
 
 _HOOKS: dict[tuple[type, str], Callable[[Any], Coroutine[Any, Any, None]] | None] = {}
@@ -132,6 +134,7 @@ class Lifecycle:
         self.deactivating: dict[AgentId, asyncio.Task[None]] = {}
         self._work: set[asyncio.Task[None]] = set()  # state writes and deactivations under way
         self.scheduler = Scheduler(runtime)
+        self._on_request: dict[str, TypePolicy] = {}  # for activations of other types asked to go
 
     # ------------------------------------------------------------------ registration
 
@@ -229,8 +232,7 @@ class Lifecycle:
             live.move_to_end(activation.agent_id)
         if not life.persisting:
             runtime._release(activation)
-            if life.stale and self.idle(activation):
-                self.deactivate(activation, save=False)
+            self._due(activation)
             return
         activation.holders = 1
         runtime._outstanding += 1  # stop_when_idle() waits for the write
@@ -257,8 +259,21 @@ class Lifecycle:
             activation.holders = 0
             runtime._release(activation)
             runtime._finish_one()
-        if life.stale and self.idle(activation):
-            self.deactivate(activation, save=False)
+        self._due(activation)
+
+    def _due(self, activation: Activation, retry: bool = True) -> None:
+        """Deactivate now if that was asked for (or the activation is stale) and it is idle.
+        A turn that ends while the mailbox drains (the drain loop marks the agent idle only
+        after it returns) looks once more, after the drain."""
+        life = activation.life
+        assert life is not None
+        if not (life.stale or life.doomed) or activation.agent_id in self.deactivating:
+            return
+        if self.idle(activation):
+            if self._runtime._directory.activations.get(activation.agent_id) is activation:
+                self.deactivate(activation, save=not life.stale)
+        elif retry:
+            self._runtime._get_loop().call_soon(self._due, activation, False)
 
     async def _write(self, activation: Activation) -> None:
         """Write the agent's state if it differs from what was last written."""
@@ -281,6 +296,40 @@ class Lifecycle:
         assert life is not None
         life.beside -= 1
         life.last_used = self._runtime._get_loop().time()
+        if life.doomed:
+            self._due(activation)
+
+    # ------------------------------------------------------------------ deactivation on request
+
+    def deactivate_when_idle(self, agent_id: AgentId) -> asyncio.Future[None] | None:
+        """Drop ``agent_id``'s activation as soon as it is idle (now, if it is). Returns a
+        future resolved once it is gone, or None if it is not live."""
+        runtime = self._runtime
+        entry = runtime._factories.get(agent_id.type)
+        if entry is not None and entry.factory is None:
+            raise ValueError(f"{agent_id} is a registered instance: the runtime cannot make it again, so it stays")
+        activation = runtime._directory.activations.get(agent_id) or runtime._directory.creating.get(agent_id)
+        if activation is None:
+            return None
+        life = activation.life
+        if life is None:  # a type that did not opt in: this activation gets a Life of its own
+            policy = self._on_request.get(agent_id.type)
+            if policy is None:
+                policy = self._on_request[agent_id.type] = TypePolicy(agent_id.type, None, None, None)
+            life = activation.life = Life(policy, runtime._get_loop().time())
+            policy.live[agent_id] = activation
+        life.doomed = True
+        if life.gone is None:
+            life.gone = runtime._get_loop().create_future()
+        gone = life.gone
+        created = activation.created
+        if created is not None:  # being made: decide once it is (after its queue started)
+            created.add_done_callback(
+                lambda made: None if made.cancelled() or made.exception() else self._due(activation)
+            )
+        elif agent_id not in self.deactivating:
+            self._due(activation)
+        return gone
 
     # ------------------------------------------------------------------ deactivation
 
@@ -328,6 +377,9 @@ class Lifecycle:
         if activations.get(agent_id) is activation:
             del activations[agent_id]
         self.deactivating.pop(agent_id, None)
+        life = activation.life
+        if life is not None and life.gone is not None and not life.gone.done():
+            life.gone.set_result(None)
         queue = activation.queue
         activation.queue = None
         waiting_before_start = [
@@ -433,6 +485,9 @@ class Lifecycle:
         while self._work:
             await asyncio.wait(list(self._work))
         for agent_id, activation in list(self._runtime._directory.activations.items()):
+            life = activation.life
+            if life is not None and life.gone is not None and not life.gone.done():
+                life.gone.set_result(None)  # closing: it goes now, with everyone
             agent = activation.agent
             hook = _hook(type(agent), "on_deactivate")
             if hook is not None:

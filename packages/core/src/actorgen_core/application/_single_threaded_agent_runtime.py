@@ -722,6 +722,19 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             )
         return agent
 
+    async def deactivate_agent(self, agent_id: AgentId) -> None:
+        """Drop ``agent_id`` from memory as soon as it is idle (at once, if it is): its
+        ``on_deactivate`` runs and its state is written (with a state store); the next
+        message makes it again from its factory. Returns once it is gone; at once if it is
+        not live. ValueError for a registered instance (docs/lifecycle.md)."""
+        gone = self._lifecycle.deactivate_when_idle(agent_id)
+        if gone is not None:
+            await asyncio.shield(gone)
+
+    def deactivate_when_idle(self, agent_id: AgentId) -> None:
+        """``deactivate_agent`` without waiting (``BaseAgent.deactivate_when_idle`` calls this)."""
+        self._lifecycle.deactivate_when_idle(agent_id)
+
     def schedule_message(self, agent_id: AgentId, message: Any, delay: float, *, period: float | None = None) -> Timer:
         """Deliver ``message`` to ``agent_id`` after ``delay`` seconds (then every ``period``
         seconds, if given) until the returned Timer is cancelled or the agent's activation

@@ -192,6 +192,16 @@ class BaseAgent(ABC, Agent):
             raise NotImplementedError(f"{type(self._runtime).__name__} has no reminders")
         await cancel_reminder(self._id, name)
 
+    def deactivate_when_idle(self) -> None:
+        """Ask the runtime to drop this agent from memory once its current turn (and
+        anything waiting in its mailbox) is done; its next message makes it again from the
+        factory, with its state loaded if the runtime has a state store (docs/lifecycle.md).
+        """
+        deactivate = getattr(self._runtime, "deactivate_when_idle", None)
+        if deactivate is None:
+            raise NotImplementedError(f"{type(self._runtime).__name__} cannot deactivate agents")
+        deactivate(self._id)
+
     async def on_activate(self) -> None:
         """Called by the runtime after the agent is made and before its first message.
 
