@@ -497,6 +497,29 @@ def test_agent_metadata_save_state_and_underlying_instance_reactivate() -> None:
     virtual(main())
 
 
+def test_the_tables_shrink_after_a_crowd_was_deactivated() -> None:
+    import sys
+
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime()
+        await runtime.register_factory("p", Plain, idle_timeout=60)
+        runtime.start()
+        empty = sys.getsizeof(dict(runtime._activations))
+        for i in range(6000):
+            await runtime.send_message(Ping(1), AgentId("p", str(i)))
+        crowded = sys.getsizeof(runtime._activations)
+        await asyncio.sleep(30)
+        await runtime.send_message(Ping(1), AgentId("p", "stays"))
+        await asyncio.sleep(45)  # the crowd is gone, "stays" is not
+        assert set(runtime._activations) == {AgentId("p", "stays")}
+        assert sys.getsizeof(runtime._activations) < crowded / 10
+        assert sys.getsizeof(runtime._lifecycle.policies["p"].live) < crowded / 10
+        assert empty < crowded
+        await runtime.close()
+
+    virtual(main())
+
+
 # ---------------------------------------------------------------------------- the live cap
 
 

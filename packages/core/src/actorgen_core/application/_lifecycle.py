@@ -48,6 +48,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(ROOT_LOGGER_NAME)
 
+_COMPACT_FROM = 4096
+"""Live activations a type must have reached before its tables are worth compacting."""
+
 _EVICT_SCAN = 16
 """Least recently used agents looked at when a type is over its cap: busy ones are
 skipped, so a cap can be exceeded for a while when all of them are in a turn."""
@@ -56,7 +59,7 @@ skipped, so a cap can be exceeded for a while when all of them are in a turn."""
 class TypePolicy:
     """What one agent type opted in to, and its live activations (least recently used first)."""
 
-    __slots__ = ("idle_timeout", "live", "max_live", "quantum", "store", "timer", "type")
+    __slots__ = ("idle_timeout", "live", "max_live", "peak", "quantum", "store", "timer", "type")
 
     def __init__(self, type: str, idle_timeout: float | None, max_live: int | None, store: StateStore | None) -> None:
         self.type = type
@@ -65,6 +68,7 @@ class TypePolicy:
         self.store = store
         self.live: OrderedDict[AgentId, Activation] = OrderedDict()
         self.timer: asyncio.TimerHandle | None = None
+        self.peak = 0  # the most live activations since the tables were last compacted
         # Sweeps are at least this far apart: a crowd of agents idle since slightly
         # different times is collected in a few sweeps, not one timer per agent.
         self.quantum = 0.0 if idle_timeout is None else min(1.0, idle_timeout / 16)
@@ -204,6 +208,8 @@ class Lifecycle:
         loop = self._runtime._get_loop()
         activation.life = Life(policy, loop.time())
         policy.live[activation.agent_id] = activation
+        if len(policy.live) > policy.peak:
+            policy.peak = len(policy.live)
         if policy.max_live is not None and len(policy.live) > policy.max_live:
             self._evict(policy, activation)
         self._arm(policy)
@@ -454,7 +460,24 @@ class Lifecycle:
             else:  # in use right now: it counts as used now
                 life.last_used = now
                 live.move_to_end(activation.agent_id)
+        if policy.peak >= _COMPACT_FROM and len(live) * 4 < policy.peak:
+            self._compact(policy)
         self._arm(policy)
+
+    def _compact(self, policy: TypePolicy) -> None:
+        """A dict keeps the table of the largest size it ever had, however many entries
+        leave it: after a crowd of agents was deactivated, rebuild the tables at their
+        present size so that their memory goes back too. Costs what is still live, and
+        happens only after the live count fell below a quarter of its peak."""
+        live = policy.live
+        kept = list(live.items())
+        live.clear()
+        live.update(kept)
+        activations = self._runtime._directory.activations
+        everything = list(activations.items())
+        activations.clear()  # the runtime holds this very dict: rebuild it in place
+        activations.update(everything)
+        policy.peak = len(live)
 
     def _evict(self, policy: TypePolicy, newcomer: Activation) -> None:
         if not self._runtime._running:
