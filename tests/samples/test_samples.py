@@ -31,6 +31,31 @@ def test_hello_world_prints_the_exchange() -> None:
     assert result.stderr == ""
 
 
+def test_shopping_cart_sample_keeps_state_and_reminders_across_a_restart() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "samples" / "shopping_cart.py"), "--virtual"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "alice: cart activated with 0 item(s)",
+        "bob: cart activated with 0 item(s)",
+        "bob: bought a pen",
+        "bob: thank you for your order",
+        "alice: cart deactivated",
+        "bob: cart deactivated",
+        "-- the process stops before alice's reminder is due",
+        "-- a new process starts on the same database",
+        "alice: cart activated with 1 item(s)",  # state from the database, woken by the reminder
+        "alice: reminder: you left a book in your cart",
+        "alice: cart deactivated",
+    ]
+    assert result.stderr == ""
+
+
 def test_tool_agent_sample_runs_offline_and_uses_the_tool() -> None:
     result = run_sample("tool_agent_offline.py")
     assert result.returncode == 0, result.stderr

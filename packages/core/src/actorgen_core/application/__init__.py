@@ -7,8 +7,12 @@ names the ``actorgen-core[grpc]`` extra.
 
 from typing import TYPE_CHECKING, Any
 
+from ._scheduling import Reminder, ReminderStore, Timer
 from ._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
+from ._sqlite_state_store import SqliteStateStore
+from ._state_store import InMemoryStateStore, StateStore, StateVersionConflict, StoredState
 from ._subscription_manager import SubscriptionManager, SubscriptionNotFoundError
+from ._virtual_clock import VirtualClockLoop, run_with_virtual_clock
 
 if TYPE_CHECKING:
     from .grpc import GrpcWorkerAgentRuntime, GrpcWorkerAgentRuntimeHost
@@ -17,9 +21,19 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "GrpcWorkerAgentRuntime",
     "GrpcWorkerAgentRuntimeHost",
+    "InMemoryStateStore",
+    "Reminder",
+    "ReminderStore",
     "SingleThreadedAgentRuntime",
+    "SqliteStateStore",
+    "StateStore",
+    "StateVersionConflict",
+    "StoredState",
     "SubscriptionManager",
     "SubscriptionNotFoundError",
+    "Timer",
+    "VirtualClockLoop",
+    "run_with_virtual_clock",
 ]
 
 _LAZY = {"GrpcWorkerAgentRuntime", "GrpcWorkerAgentRuntimeHost"}

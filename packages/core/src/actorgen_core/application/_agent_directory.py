@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..base import (
@@ -71,33 +71,50 @@ class AgentDirectory:
                 f"Agent type {agent_id.type!r} has only registered instances, and {agent_id} is not one of them"
             )
         runtime = self._runtime
+        lifecycle = runtime._lifecycle
         try:
             with AgentInstantiationContext.populate_context((runtime, agent_id)):
                 result = entry.factory()
                 if inspect.isawaitable(result):
+                    activates = True
+                else:
+                    result = _check_agent(agent_id, entry, result)
+                    activates = lifecycle.needs_activation(result, agent_id.type)
+                if activates:
+                    # An async factory, an on_activate hook or stored state to load: the
+                    # agent becomes live in a task of its own.
                     activation = Activation(agent_id, None)
                     activation.busy = True  # messages wait in the mailbox until it exists
                     loop = runtime._get_loop()
                     activation.created = loop.create_future()
                     self.creating[agent_id] = activation
+                    lifecycle.attach(activation)
                     runtime._keep(loop.create_task(self._create(activation, entry, result)))
                     return activation
-            agent = _check_agent(agent_id, entry, result)
         except Exception as e:
             _construction_failed(agent_id, e)
             raise
-        activation = self.activations[agent_id] = Activation(agent_id, agent)
+        activation = self.activations[agent_id] = Activation(agent_id, result)
+        lifecycle.attach(activation)
         return activation
 
-    async def _create(self, activation: Activation, entry: FactoryEntry, pending: Awaitable[Any]) -> None:
+    async def _create(self, activation: Activation, entry: FactoryEntry, pending: Any) -> None:
+        """Make the agent live: await its factory (if async), then load its state and run its
+        ``on_activate`` (if it has them). If any of these fails, the agent is dropped and the
+        messages waiting for it fail with the exception."""
         agent_id = activation.agent_id
         created = activation.created
         assert created is not None
         runtime = self._runtime
+        lifecycle = runtime._lifecycle
         try:
-            agent = _check_agent(agent_id, entry, await pending)
+            agent = _check_agent(agent_id, entry, await pending) if inspect.isawaitable(pending) else pending
+            if lifecycle.needs_activation(agent, agent_id.type):
+                # Not bound yet: until it is, every message (interleaved ones too) waits.
+                await lifecycle.activate(activation, agent)
         except BaseException as e:
             del self.creating[agent_id]
+            lifecycle.detach(activation)
             _construction_failed(agent_id, e)
             error: BaseException = e
             if isinstance(e, asyncio.CancelledError) and runtime._closing:
@@ -118,6 +135,8 @@ class AgentDirectory:
 
     async def agent(self, agent_id: AgentId) -> Agent:
         """The agent object behind ``agent_id``, created (and waited for) if need be."""
+        if self._runtime._lifecycle.deactivating:
+            await self._runtime._lifecycle.wait_deactivated(agent_id)
         activation = self.activations.get(agent_id)
         if activation is None:
             activation = self.activation(agent_id)
@@ -128,7 +147,14 @@ class AgentDirectory:
     # ------------------------------------------------------------------ registration
 
     def register_factory(
-        self, type: str | AgentType, agent_factory: Callable[[], Any], expected_class: type | None
+        self,
+        type: str | AgentType,
+        agent_factory: Callable[[], Any],
+        expected_class: type | None,
+        *,
+        idle_timeout: float | None = None,
+        max_live: int | None = None,
+        persistent: bool | None = None,
     ) -> AgentType:
         name = type.type if isinstance(type, AgentType) else type
         check_agent_type(name)
@@ -136,6 +162,7 @@ class AgentDirectory:
             raise TypeError(f"agent_factory must be callable, got {agent_factory!r}")
         if name in self.factories:
             raise ValueError(f"Agent with type {name!r} already exists.")
+        self._runtime._lifecycle.configure(name, idle_timeout=idle_timeout, max_live=max_live, persistent=persistent)
         self.factories[name] = FactoryEntry(agent_factory, expected_class)
         return AgentType(name)
 
@@ -159,6 +186,7 @@ class AgentDirectory:
             self._instance_classes[agent_id.type] = type(agent_instance)
         try:
             await agent_instance.bind_id_and_runtime(id=agent_id, runtime=self._runtime)
+            await self._runtime._lifecycle.activate_instance(agent_instance)
         except BaseException:
             if entry is None:  # the type was registered for this instance only: take it back
                 del self.factories[agent_id.type]

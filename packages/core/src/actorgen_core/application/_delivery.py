@@ -11,12 +11,15 @@ import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
 from contextvars import Context
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..base import Agent, AgentId, BaseAgent, CancellationToken, DropMessage, MessageContext, TopicId
 from ..base._constants import ROOT_LOGGER_NAME
 from ..base._contexts import CallFrame
 from ..base.exceptions import RequestTimeoutError, RuntimeStoppedError
+
+if TYPE_CHECKING:
+    from ._lifecycle import Life
 
 logger = logging.getLogger(ROOT_LOGGER_NAME)
 
@@ -43,7 +46,7 @@ class Activation:
     deliveries occupying the agent: its turn plus the reentrant requests inside it.
     """
 
-    __slots__ = ("agent", "agent_id", "busy", "created", "draining", "entry", "holders", "interleaves", "queue")
+    __slots__ = ("agent", "agent_id", "busy", "created", "draining", "entry", "holders", "interleaves", "life", "queue")
 
     def __init__(self, agent_id: AgentId, agent: Agent | None) -> None:
         self.agent_id = agent_id
@@ -55,6 +58,7 @@ class Activation:
         self.agent = cast(Agent, agent)
         self.entry: EntryPoint
         self.interleaves: Interleaves | None = None
+        self.life: Life | None = None  # set only for agent types that opted in to a lifecycle (_lifecycle)
         if agent is not None:
             self.bind(agent)
 

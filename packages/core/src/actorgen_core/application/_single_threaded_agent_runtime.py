@@ -67,7 +67,10 @@ from ._delivery import (
     transfer,
 )
 from ._eager import start_lazy_task, start_task
+from ._lifecycle import Lifecycle
 from ._observed import payload, publish_observed, send_observed, traced
+from ._scheduling import Timer
+from ._state_store import StateStore
 from ._subscription_manager import SubscriptionManager
 from ._telemetry import resolve_tracer
 
@@ -113,6 +116,13 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             is re-raised from ``stop()`` / ``stop_when_idle()`` (it is always logged).
         default_timeout: seconds a ``send_message`` waits for its reply when the caller
             gives no ``timeout``; ``None`` waits without limit.
+        state_store: where agents' state lives between activations (see docs/lifecycle.md):
+            with one, the state of factory-made agents is loaded before their first message
+            and written after every turn that changed it.
+        idle_timeout: deactivate factory-made agents idle for this many seconds (the
+            default for ``register_factory(..., idle_timeout=...)``; None: never).
+        max_live_per_type: keep at most this many live agents per factory-registered type,
+            deactivating the least recently used (the default for ``max_live``).
     """
 
     def __init__(
@@ -122,6 +132,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         tracer_provider: TracerProvider | None = None,
         ignore_unhandled_exceptions: bool = True,
         default_timeout: float | None = DEFAULT_TIMEOUT,
+        state_store: StateStore | None = None,
+        idle_timeout: float | None = None,
+        max_live_per_type: int | None = None,
     ) -> None:
         if default_timeout is not None and not default_timeout > 0:
             raise ValueError(f"default_timeout must be a positive number of seconds or None, got {default_timeout!r}")
@@ -131,6 +144,9 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         self._ignore_unhandled_exceptions = ignore_unhandled_exceptions
         self._default_timeout = default_timeout
         self._directory = AgentDirectory(self)
+        self._lifecycle = Lifecycle(
+            self, state_store=state_store, idle_timeout=idle_timeout, max_live=max_live_per_type
+        )
         # The directory's tables, read on every delivery: one attribute lookup, not two.
         self._factories = self._directory.factories
         self._activations = self._directory.activations
@@ -498,6 +514,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if self._depth >= _MAX_EAGER_DEPTH:
             lazy = start_lazy_task(loop, coro, context, frame)
             self._keep(lazy)
+            if kind == BESIDE and activation.life is not None:  # lifecycle hook
+                self._lifecycle.beside_started(activation)
             return lazy, None
         self._depth += 1
         try:
@@ -515,6 +533,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 self._end(activation)
             return None, result
         self._keep(task)
+        if kind == BESIDE and activation.life is not None:  # lifecycle hook
+            self._lifecycle.beside_started(activation)
         return task, None
 
     def _turn_done(
@@ -530,6 +550,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         frame.active = False
         if kind != BESIDE:
             self._end(activation)
+        elif activation.life is not None:  # lifecycle hook
+            self._lifecycle.beside_ended(activation)
         if reply is not None:
             transfer(task, reply, activation.agent_id, self._closing)
         elif task.cancelled():
@@ -542,7 +564,10 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         """A delivery holding the agent (a turn, or a reentrant request inside it) ended."""
         activation.holders -= 1
         if activation.holders == 0:
-            self._release(activation)
+            if activation.life is None:
+                self._release(activation)
+            else:  # lifecycle hook: an agent type that opted in (idle deactivation, a cap, stored state)
+                self._lifecycle.turn_ended(activation)
 
     def _release(self, activation: Activation) -> None:
         """Nothing holds the agent any more: start its next message, or mark it idle."""
@@ -667,9 +692,21 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         agent_factory: Callable[[], T | Awaitable[T]],
         *,
         expected_class: type[T] | None = None,
+        idle_timeout: float | None = None,
+        max_live: int | None = None,
+        persistent: bool | None = None,
     ) -> AgentType:
-        """Register how to create agents of ``type``; instances are created on first use."""
-        return self._directory.register_factory(type, agent_factory, expected_class)
+        """Register how to create agents of ``type``; instances are created on first use.
+
+        Lifecycle options (docs/lifecycle.md), each defaulting to the runtime's setting:
+        ``idle_timeout`` seconds without a message after which an agent is deactivated
+        (``math.inf``: never); ``max_live`` agents of this type alive at once, the least
+        recently used deactivated first; ``persistent=False`` keeps this type's state out
+        of the runtime's ``state_store``.
+        """
+        return self._directory.register_factory(
+            type, agent_factory, expected_class, idle_timeout=idle_timeout, max_live=max_live, persistent=persistent
+        )
 
     async def register_agent_instance(self, agent_instance: Agent, agent_id: AgentId) -> AgentId:
         """Register an existing agent object as ``agent_id``. If binding it fails, nothing
@@ -684,6 +721,37 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 f"Agent with name {id.type} is not of type {type.__name__}. It is of type {agent.__class__.__name__}"
             )
         return agent
+
+    async def deactivate_agent(self, agent_id: AgentId) -> None:
+        """Drop ``agent_id`` from memory as soon as it is idle (at once, if it is): its
+        ``on_deactivate`` runs and its state is written (with a state store); the next
+        message makes it again from its factory. Returns once it is gone; at once if it is
+        not live. ValueError for a registered instance (docs/lifecycle.md)."""
+        gone = self._lifecycle.deactivate_when_idle(agent_id)
+        if gone is not None:
+            await asyncio.shield(gone)
+
+    def deactivate_when_idle(self, agent_id: AgentId) -> None:
+        """``deactivate_agent`` without waiting (``BaseAgent.deactivate_when_idle`` calls this)."""
+        self._lifecycle.deactivate_when_idle(agent_id)
+
+    def schedule_message(self, agent_id: AgentId, message: Any, delay: float, *, period: float | None = None) -> Timer:
+        """Deliver ``message`` to ``agent_id`` after ``delay`` seconds (then every ``period``
+        seconds, if given) until the returned Timer is cancelled or the agent's activation
+        ends (docs/lifecycle.md, "Timers and reminders"). ``BaseAgent.schedule`` calls this."""
+        return self._lifecycle.scheduler.schedule(agent_id, message, delay, period)
+
+    async def set_reminder(
+        self, agent_id: AgentId, name: str, message: Any, delay: float, *, period: float | None = None
+    ) -> None:
+        """Store a reminder: ``message`` reaches ``agent_id`` after ``delay`` seconds (then
+        every ``period`` seconds), activating it if need be, across deactivations and
+        restarts. Needs a ``state_store``. Setting a name again replaces that reminder."""
+        await self._lifecycle.scheduler.set_reminder(agent_id, name, message, delay, period)
+
+    async def cancel_reminder(self, agent_id: AgentId, name: str) -> None:
+        """Delete a reminder (nothing happens if there is none by that name)."""
+        await self._lifecycle.scheduler.cancel_reminder(agent_id, name)
 
     @overload
     async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
@@ -744,6 +812,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             self._flush_task = loop.create_task(self._flush_pending())
         else:
             self._running = True
+        self._lifecycle.started()  # lifecycle hook: arms stored reminders
 
     async def _flush_pending(self) -> None:
         """Deliver what was sent before start(), in order, then accept messages directly."""
@@ -863,6 +932,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 task.cancel()
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
+            await self._lifecycle.close()  # lifecycle hook: on_deactivate, last state writes
             for agent_id, activation in list(self._activations.items()):
                 try:
                     await activation.agent.close()

@@ -165,6 +165,60 @@ class BaseAgent(ABC, Agent):
     async def close(self) -> None:
         pass
 
+    def schedule(self, message: Any, delay: float, *, period: float | None = None) -> Any:
+        """Send ``message`` to this agent after ``delay`` seconds (then every ``period``
+        seconds, if given): a timer. It lives as long as this activation: cancel it with
+        ``.cancel()`` on what this returns; deactivation and the runtime closing cancel it
+        too. The message waits its turn in the mailbox like any other (docs/lifecycle.md).
+        """
+        schedule = getattr(self._runtime, "schedule_message", None)
+        if schedule is None:
+            raise NotImplementedError(f"{type(self._runtime).__name__} has no timers")
+        return schedule(self._id, message, delay, period=period)
+
+    async def set_reminder(self, name: str, message: Any, delay: float, *, period: float | None = None) -> None:
+        """Store a reminder ``name``: ``message`` reaches this agent after ``delay`` seconds
+        (then every ``period``), even if it was deactivated or the process restarted
+        meanwhile. Needs a runtime with a state store; the same name replaces it."""
+        set_reminder = getattr(self._runtime, "set_reminder", None)
+        if set_reminder is None:
+            raise NotImplementedError(f"{type(self._runtime).__name__} has no reminders")
+        await set_reminder(self._id, name, message, delay, period=period)
+
+    async def cancel_reminder(self, name: str) -> None:
+        """Delete this agent's reminder ``name`` (nothing happens if there is none)."""
+        cancel_reminder = getattr(self._runtime, "cancel_reminder", None)
+        if cancel_reminder is None:
+            raise NotImplementedError(f"{type(self._runtime).__name__} has no reminders")
+        await cancel_reminder(self._id, name)
+
+    def deactivate_when_idle(self) -> None:
+        """Ask the runtime to drop this agent from memory once its current turn (and
+        anything waiting in its mailbox) is done; its next message makes it again from the
+        factory, with its state loaded if the runtime has a state store (docs/lifecycle.md).
+        """
+        deactivate = getattr(self._runtime, "deactivate_when_idle", None)
+        if deactivate is None:
+            raise NotImplementedError(f"{type(self._runtime).__name__} cannot deactivate agents")
+        deactivate(self._id)
+
+    async def on_activate(self) -> None:
+        """Called by the runtime after the agent is made and before its first message.
+
+        With a state store configured, the stored state is already loaded. If it raises,
+        the agent is dropped and the message that caused the activation fails with the
+        exception (or, for a published message, the exception is logged). Does nothing
+        by default.
+        """
+
+    async def on_deactivate(self) -> None:
+        """Called by the runtime before it drops the agent: when it has been idle for its
+        type's ``idle_timeout``, when its type's ``max_live`` cap evicts it, or when the
+        runtime closes. It runs between turns, never during one. With a state store
+        configured, the state is written after this hook. Errors are logged, and the agent
+        is dropped anyway. Does nothing by default.
+        """
+
     @classmethod
     def _handles_types(cls) -> list[tuple[builtins.type[Any], list[MessageSerializer[Any]]]]:
         return list(cls.internal_extra_handles_types)
@@ -208,8 +262,14 @@ class BaseAgent(ABC, Agent):
         *,
         skip_class_subscriptions: bool = False,
         skip_direct_message_subscription: bool = False,
+        **lifecycle: Any,
     ) -> AgentType:
-        """Register ``factory`` for ``type`` together with the class's subscriptions and serializers."""
+        """Register ``factory`` for ``type`` together with the class's subscriptions and serializers.
+
+        ``lifecycle`` options (``idle_timeout``, ``max_live``, ``persistent``) go to the
+        runtime's ``register_factory`` (docs/lifecycle.md); only runtimes that have them
+        accept them.
+        """
         # Whatever can fail without touching the runtime runs first, so that such a failure
         # leaves nothing registered.
         handled = cls._handles_types()
@@ -219,7 +279,9 @@ class BaseAgent(ABC, Agent):
             with SubscriptionInstantiationContext.populate_context(agent_type):
                 for unbound in cls._unbound_subscriptions():
                     subscriptions.extend(await _resolve_subscriptions(unbound))
-        agent_type = await runtime.register_factory(type=agent_type, agent_factory=factory, expected_class=cls)
+        agent_type = await runtime.register_factory(  # type: ignore[call-arg,unused-ignore]
+            type=agent_type, agent_factory=factory, expected_class=cls, **lifecycle
+        )
         for subscription in subscriptions:
             await runtime.add_subscription(subscription)
         if not skip_direct_message_subscription:
