@@ -820,10 +820,22 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         agent_factory: Callable[[], T | Awaitable[T]],
         *,
         expected_class: type[T] | None = None,
+        idle_timeout: float | None = None,
+        max_live: int | None = None,
+        persistent: bool | None = None,
     ) -> AgentType:
         """Register a factory here and tell the host this worker serves the type; many
-        workers may serve one type (each key is active on one of them)."""
-        agent_type = await super().register_factory(type, agent_factory, expected_class=expected_class)
+        workers may serve one type (each key is active on one of them). The lifecycle
+        options are the single-threaded runtime's (docs/lifecycle.md): an agent
+        deactivated here is re-created here on its next message (its placement stays)."""
+        agent_type = await super().register_factory(
+            type,
+            agent_factory,
+            expected_class=expected_class,
+            idle_timeout=idle_timeout,
+            max_live=max_live,
+            persistent=persistent,
+        )
         op = pb.DeclareType(agent_type=agent_type.type)
         await self._operation("declare_type", op)
         return agent_type
