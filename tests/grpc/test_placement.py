@@ -127,3 +127,43 @@ async def test_a_worker_back_from_a_pause_gives_up_agents_placed_elsewhere(clust
     await fresh.start()
     for _ in range(3):
         assert (await fresh.send_message(Ping(4), key, timeout=10)).pid == other.pid
+
+
+async def test_an_agent_re_placed_after_its_worker_died_resumes_from_the_shared_state_store(
+    cluster: Cluster, tmp_path: object
+) -> None:
+    # Two workers serve one type and share a SQLite state store: the state an agent wrote
+    # after its last turn on the worker that was killed is what it starts from on the other.
+    db = f"{tmp_path}/agents.db"
+    _, address = cluster.start_host()
+    first = cluster.start_worker(address, "echo", "--state-db", db)
+    second = cluster.start_worker(address, "echo", "--state-db", db)
+    caller = cluster.worker(address)
+    await caller.start()
+
+    key = None
+    for i in range(40):
+        pong = await caller.send_message(Ping(0), AgentId("echo", f"k{i}"), timeout=10)
+        if pong.pid == first.pid:
+            key = f"k{i}"
+            break
+    assert key is not None, "no key was placed on the first worker"
+    target = AgentId("echo", key)
+    for n in range(1, 4):
+        assert (await caller.send_message(Ping(n), target, timeout=10)).pid == first.pid
+    stats = await caller.send_message(GetStats(), target, timeout=10)
+    assert stats.handled == 4 and stats.pid == first.pid
+    await asyncio.sleep(0.5)  # the write after the last turn completes after its reply
+
+    first.kill()
+    deadline = time.monotonic() + 10
+    while True:  # until the host has noticed the loss and re-places the key
+        try:
+            pong = await caller.send_message(Ping(9), target, timeout=5)
+            break
+        except WorkerLostError:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)
+    assert pong.pid == second.pid
+    stats = await caller.send_message(GetStats(), target, timeout=10)
+    assert stats == Stats(handled=5, max_concurrent=1, pid=second.pid)  # 4 from the first worker, 1 here

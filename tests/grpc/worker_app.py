@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from actorgen_core import TypeSubscription
-from actorgen_core.application import GrpcWorkerAgentRuntime
+from actorgen_core.application import GrpcWorkerAgentRuntime, SqliteStateStore
 from tests.grpc.agents import Bouncer, Echo, Subscriber, add_serializers
 
 
@@ -23,8 +23,12 @@ async def main() -> None:
     parser.add_argument("address")
     parser.add_argument("roles")
     parser.add_argument("--token")
+    parser.add_argument("--state-db", help="a SQLite state store file shared with other workers")
     args = parser.parse_args()
-    runtime = GrpcWorkerAgentRuntime(args.address, token=args.token, worker_name=f"test-{os.getpid()}")
+    store = SqliteStateStore(args.state_db) if args.state_db else None
+    runtime = GrpcWorkerAgentRuntime(
+        args.address, token=args.token, worker_name=f"test-{os.getpid()}", state_store=store
+    )
     add_serializers(runtime)
     await runtime.start()
     for role in args.roles.split(","):

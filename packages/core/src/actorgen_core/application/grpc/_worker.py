@@ -43,6 +43,7 @@ from ...base._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT
 from ...base.exceptions import NotAccessibleError, RequestTimeoutError
 from .._delivery import is_drop
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
+from .._state_store import StateStore
 from ._direct import DirectServer, Link, Peer, already_serialized, keep_alive, run_peer
 from ._errors import HostUnavailableError, WireValidationError, WorkerLostError
 from ._frames import CURRENT_FRAME, MAX_FRAME_ID, CallChains, CallFrame, running_frame
@@ -126,12 +127,21 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         liveness_timeout: float = 5.0,
         direct_listen: str | None = "127.0.0.1:0",
         direct_advertise: str | None = None,
+        state_store: StateStore | None = None,
+        idle_timeout: float | None = None,
+        max_live_per_type: int | None = None,
     ) -> None:
+        # The lifecycle options are the single-threaded runtime's (docs/lifecycle.md). Workers
+        # that share one state store give an agent re-placed after its worker died the
+        # state it last wrote there.
         super().__init__(
             intervention_handlers=intervention_handlers,
             tracer_provider=tracer_provider,
             ignore_unhandled_exceptions=ignore_unhandled_exceptions,
             default_timeout=default_timeout,
+            state_store=state_store,
+            idle_timeout=idle_timeout,
+            max_live_per_type=max_live_per_type,
         )
         if payload_serialization_format not in (JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE):
             raise ValueError(f"Unsupported payload serialization format: {payload_serialization_format}")
