@@ -7,6 +7,7 @@ names the ``actorgen-core[grpc]`` extra.
 
 from typing import TYPE_CHECKING, Any
 
+from ..base._public_module import set_public_module as _set_public_module
 from ._scheduling import Reminder, ReminderStore, Timer
 from ._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
 from ._sqlite_state_store import SqliteStateStore
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 _LAZY = {"GrpcWorkerAgentRuntime", "GrpcWorkerAgentRuntimeHost"}
+_set_public_module(__name__, {**globals(), "__all__": [n for n in __all__ if n not in _LAZY]})
 
 
 def __getattr__(name: str) -> Any:

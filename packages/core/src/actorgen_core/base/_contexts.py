@@ -22,16 +22,18 @@ if TYPE_CHECKING:
 class CallFrame:
     """The handler running in this context, and the chain of handlers waiting on it.
 
-    ``agent_id`` is the handling agent; ``deadline`` the absolute event-loop time by which
-    its request must be answered (None: none); ``parent`` the frame of the handler waiting
-    on this one (None at the start of a chain); ``active`` is cleared when the handler
+    ``agent_id`` is the handling agent (None only for a frame that stands in for a caller
+    outside any agent, such as a remote application in the gRPC runtime); ``deadline``
+    the absolute event-loop time by which its request must be answered (None: none);
+    ``parent`` the frame of the handler waiting on this one (None at the start of a
+    chain); ``active`` is cleared when the handler
     ends, so that a task it started and left running is recognised as detached from the
     chain. One is built per delivery, hence the slots.
     """
 
     __slots__ = ("active", "agent_id", "deadline", "parent")
 
-    def __init__(self, agent_id: AgentId, deadline: float | None, parent: CallFrame | None) -> None:
+    def __init__(self, agent_id: AgentId | None, deadline: float | None, parent: CallFrame | None) -> None:
         self.agent_id = agent_id
         self.deadline = deadline
         self.parent = parent
@@ -76,6 +78,8 @@ class MessageHandlerContext(_StaticContext):
     def agent_id(cls) -> AgentId:
         frame = CURRENT_FRAME.get(None)
         if frame is None:
+            raise RuntimeError("MessageHandlerContext.agent_id() called outside of a message handler")
+        if frame.agent_id is None:
             raise RuntimeError("MessageHandlerContext.agent_id() called outside of a message handler")
         return frame.agent_id
 

@@ -10,5 +10,5 @@ class DefaultTopicId(TopicId):
     def __init__(self, type: str = "default", source: str | None = None) -> None:
         if source is None:
             frame = CURRENT_FRAME.get(None)
-            source = frame.agent_id.key if frame is not None else "default"
+            source = frame.agent_id.key if frame is not None and frame.agent_id is not None else "default"
         super().__init__(type, source)

@@ -13,6 +13,7 @@ except ImportError as e:  # pragma: no cover - exercised in a subprocess by the 
         "The gRPC runtime needs grpcio and grpcio-health-checking: pip install 'actorgen-core[grpc]'"
     ) from e
 
+from ...base._public_module import set_public_module as _set_public_module
 from ._errors import HostUnavailableError, RemoteHandlerError, WireValidationError, WorkerLostError
 from ._host import GrpcWorkerAgentRuntimeHost
 from ._wire import PROTOCOL_VERSION
@@ -27,3 +28,5 @@ __all__ = [
     "WireValidationError",
     "WorkerLostError",
 ]
+
+_set_public_module(__name__, globals())

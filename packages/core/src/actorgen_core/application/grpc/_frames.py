@@ -84,7 +84,7 @@ class CallChains:
                     parent = entry[0]
                     break
         # A request sent from outside any agent has no sender; the frame only carries the chain.
-        frame = CallFrame(sender, deadline, parent)  # type: ignore[arg-type]
+        frame = CallFrame(sender, deadline, parent)
         self._stand_ins[id(frame)] = list(chain)
         return frame
 
