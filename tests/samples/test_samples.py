@@ -123,12 +123,8 @@ def test_agentchat_nested_chat_answers_with_the_nested_summary() -> None:
 
 
 def test_agentchat_comedians_split_over_two_grpc_workers() -> None:
-    from actorgen_core import application
 
     out = run_agentchat_sample("comedians_grpc.py").stdout
-    if not hasattr(application, "GrpcWorkerAgentRuntime"):  # before the gRPC runtime lands
-        assert out == "This sample needs the gRPC runtime of actorgen_core (actorgen-core[grpc]).\n"
-        return
     here, there = out.split("--- what Cathy's process printed ---\n")
     assert here.count("cathy → joe:") == 2 and "joe → cathy:" not in here
     assert "turns: 2, ended because: max_turns reached (2)" in here
