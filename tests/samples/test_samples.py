@@ -123,7 +123,6 @@ def test_agentchat_nested_chat_answers_with_the_nested_summary() -> None:
 
 
 def test_agentchat_comedians_split_over_two_grpc_workers() -> None:
-
     out = run_agentchat_sample("comedians_grpc.py").stdout
     here, there = out.split("--- what Cathy's process printed ---\n")
     assert here.count("cathy → joe:") == 2 and "joe → cathy:" not in here
