@@ -129,25 +129,7 @@ else:
                 return None
             return type(self.loop).call_soon(self.loop, callback, *args, context=context)
 
-    def _build(loop: asyncio.AbstractEventLoop, driver: Any, context: Context) -> tuple[asyncio.Task[Any], Any]:
-        """The task for ``driver``, and its first step if it was held back (else None)."""
-        if getattr(loop, "_task_factory", True) is not None or not hasattr(loop, "__dict__"):
-            return loop.create_task(driver, context=context), None  # a task factory, or a loop of another kind
-        catcher = loop.__dict__.get("_actorgen_step_catcher")
-        if catcher is None:
-            catcher = loop.__dict__["_actorgen_step_catcher"] = _StepCatcher(loop)
-        catcher.step = None
-        loop.__dict__["call_soon"] = catcher  # shadows BaseEventLoop.call_soon on this loop only
-        try:
-            task: asyncio.Task[Any] = asyncio.Task(driver, loop=loop, context=context)
-        finally:
-            del loop.__dict__["call_soon"]
-        step = catcher.step
-        catcher.step = None
-        if step is not None and step.__self__ is not task:  # not this task's: schedule it as asked
-            loop.call_soon(step, context=context)
-            step = None
-        return task, step
+    _CATCHER = "_actorgen_step_catcher"
 
     def start_task(
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: Context, frame: CallFrame | None
@@ -158,7 +140,28 @@ else:
         finished in its first step; raises the coroutine's exception if it raised there.
         """
         driver = _drive(coro, frame)
-        task, step = _build(loop, driver, context)
+        # Build the task, holding its first step back (see _StepCatcher) on asyncio's own
+        # loops without a task factory; other loops get loop.create_task. Written out here
+        # rather than in a helper: it runs once per delivery.
+        namespace = getattr(loop, "__dict__", None)
+        catcher = namespace.get(_CATCHER) if namespace is not None else None
+        if catcher is None and namespace is not None and getattr(loop, "_task_factory", True) is None:
+            catcher = namespace[_CATCHER] = _StepCatcher(loop)
+        step = None
+        if catcher is None or loop._task_factory is not None:  # type: ignore[attr-defined]
+            task = loop.create_task(driver, context=context)
+        else:
+            assert namespace is not None  # a catcher exists only for loops with a namespace
+            namespace["call_soon"] = catcher  # shadows BaseEventLoop.call_soon on this loop only
+            try:
+                task = asyncio.Task(driver, loop=loop, context=context)
+            finally:
+                del namespace["call_soon"]
+            step = catcher.step
+            catcher.step = None
+            if step is not None and step.__self__ is not task:  # not this task's: schedule it as asked
+                loop.call_soon(step, context=context)
+                step = None
         previous = _current_tasks.get(loop)
         if previous is not None:
             _leave_task(loop, previous)
