@@ -530,7 +530,12 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         if task is None:  # finished in its first step
             frame.active = False
             if kind != BESIDE:
-                self._end(activation)
+                activation.holders -= 1
+                if activation.holders == 0:
+                    if activation.life is None and not activation.queue and not activation.draining:
+                        activation.busy = False  # _free's common case, written out: it runs once per delivery
+                    else:
+                        self._free(activation)
             return None, result
         self._keep(task)
         if kind == BESIDE and activation.life is not None:  # lifecycle hook
@@ -564,10 +569,14 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         """A delivery holding the agent (a turn, or a reentrant request inside it) ended."""
         activation.holders -= 1
         if activation.holders == 0:
-            if activation.life is None:
-                self._release(activation)
-            else:  # lifecycle hook: an agent type that opted in (idle deactivation, a cap, stored state)
-                self._lifecycle.turn_ended(activation)
+            self._free(activation)
+
+    def _free(self, activation: Activation) -> None:
+        """Nothing holds the agent any more."""
+        if activation.life is None:
+            self._release(activation)
+        else:  # lifecycle hook: an agent type that opted in (idle deactivation, a cap, stored state)
+            self._lifecycle.turn_ended(activation)
 
     def _release(self, activation: Activation) -> None:
         """Nothing holds the agent any more: start its next message, or mark it idle."""
