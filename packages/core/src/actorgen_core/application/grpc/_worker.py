@@ -42,6 +42,7 @@ from ...base._constants import ROOT_LOGGER_NAME
 from ...base._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE, UnknownPayload
 from ...base.exceptions import NotAccessibleError, RequestTimeoutError
 from .._delivery import is_drop
+from .._eager import start_task
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
 from .._state_store import StateStore
 from ._direct import DirectServer, Link, Peer, already_serialized, keep_alive, run_peer
@@ -708,11 +709,16 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             context.run(CURRENT_FRAME.set, frame)
         if request.metadata and self._tracer is not None:
             context.run(otel_context.attach, propagate.extract(dict(request.metadata)))
-        task = loop.create_task(
+        # Started eagerly, like every handler: a request whose handler does not wait is
+        # answered within this call, without a trip through the event loop.
+        task, _ = start_task(
+            loop,
             self._serve(request_id, message, target, sender, budget, request.message_id, frame, reply_to),
-            context=context,
+            context,
+            None,
         )
-        self._incoming[(reply_to, request_id)] = task
+        if task is not None:  # still running: a cancel from the caller can reach it
+            self._incoming[(reply_to, request_id)] = task
 
     async def _serve(
         self,
