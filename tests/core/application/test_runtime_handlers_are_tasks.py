@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -413,3 +414,21 @@ def test_handlers_run_on_a_loop_subclass_in_debug_mode() -> None:
     finally:
         loop.close()
     assert scheduled  # the override was used
+
+
+async def test_the_step_catcher_forwards_everything_but_a_new_tasks_first_step() -> None:
+    from actorgen_core.application import _eager
+
+    if sys.version_info >= (3, 12):  # asyncio's own eager tasks: nothing is shadowed
+        assert _eager.EAGER_TASKS_BUILT_IN and not hasattr(_eager, "_StepCatcher")
+        return
+    loop = asyncio.get_running_loop()
+    catcher = _eager._StepCatcher(loop)
+    ran: list[str] = []
+    handle = catcher(lambda: ran.append("plain callback"))  # not a task's step: scheduled as asked
+    assert isinstance(handle, asyncio.Handle) and catcher.step is None
+    catcher(lambda tag: ran.append(tag), "with args")
+    await asyncio.sleep(0)
+    assert ran == ["plain callback", "with args"]
+    # Between deliveries nothing shadows the loop's own call_soon.
+    assert "call_soon" not in loop.__dict__
