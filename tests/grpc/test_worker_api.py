@@ -90,8 +90,17 @@ async def test_state_and_instances_of_local_agents(cluster: Cluster) -> None:
             elsewhere = AgentId("echo", f"there{i}")
             break
     assert elsewhere is not None
-    with pytest.raises(NotAccessibleError):  # active on the child: this worker may not take it over
+    # Active on the child: no way of reaching the object lets this worker take it over.
+    with pytest.raises(NotAccessibleError):
         await worker.agent_metadata(elsewhere)
+    with pytest.raises(NotAccessibleError):
+        await worker.agent_save_state(elsewhere)
+    with pytest.raises(NotAccessibleError):
+        await worker.agent_load_state(elsewhere, {"handled": 0})
+    with pytest.raises(NotAccessibleError):
+        await worker.try_get_underlying_agent_instance(elsewhere)
+    with pytest.raises(NotAccessibleError):
+        await worker.get(elsewhere, lazy=False)
 
 
 async def test_sigterm_drains_requests_in_progress(cluster: Cluster) -> None:

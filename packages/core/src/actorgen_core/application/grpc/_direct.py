@@ -9,7 +9,6 @@ connected to the host, and otherwise says NOT_HERE, upon which the caller asks t
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -18,14 +17,12 @@ import grpc
 
 from ...base._constants import ROOT_LOGGER_NAME
 from ._proto import actorgen_wire_pb2 as pb
-from ._wire import CONNECT_METHOD, PROTOCOL_VERSION, SERVICE_NAME, Outbox
+from ._wire import CONNECT_METHOD, PROTOCOL_VERSION, SERVICE_NAME, Outbox, accept_stream
 
 if TYPE_CHECKING:
     from ._worker import GrpcWorkerAgentRuntime
 
 logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.grpc.worker")
-
-_HELLO_TIMEOUT = 10.0
 
 
 class Link:
@@ -154,29 +151,9 @@ class DirectServer:
         if server is not None:
             await server.stop(0.5)
 
-    def _authorized(self, context: grpc.aio.ServicerContext[pb.Frame, bytes]) -> bool:
-        if self._token is None:
-            return True
-        expected = f"Bearer {self._token}".encode()
-        for key, value in context.invocation_metadata() or ():
-            if key == "authorization":
-                given = value.encode() if isinstance(value, str) else value
-                return hmac.compare_digest(given, expected)
-        return False
-
     async def _connect(self, _requests: object, context: grpc.aio.ServicerContext[pb.Frame, bytes]) -> None:
         peer = context.peer()
-        if not self._authorized(context):
-            logger.warning("Refused a direct connection from %s: missing or wrong token", peer)
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong token")
-        first: object = None
-        try:
-            first = await asyncio.wait_for(context.read(), _HELLO_TIMEOUT)
-        except TimeoutError:
-            pass
-        if not isinstance(first, pb.Frame) or not first.envelopes or not first.envelopes[0].HasField("hello"):
-            logger.warning("Refused a direct connection from %s: the first frame is not a Hello", peer)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must hold a Hello")
+        first = await accept_stream(context, self._token, "direct connection")
         hello = first.envelopes[0].hello
         if not hello.peer or hello.protocol_version != PROTOCOL_VERSION:
             logger.warning("Refused a direct connection from %s: not a worker of protocol %d", peer, PROTOCOL_VERSION)

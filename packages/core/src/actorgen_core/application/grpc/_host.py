@@ -9,7 +9,6 @@ it holds, and the host rebuilds its tables from that.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import itertools
 import logging
 import signal
@@ -30,6 +29,7 @@ from ._wire import (
     Kind,
     Outbox,
     WireIds,
+    accept_stream,
     agent_from_wire,
     agent_to_wire,
     route_from_wire,
@@ -39,7 +39,6 @@ logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.grpc.host")
 
 ChannelArgumentType = Sequence[tuple[str, Any]]
 
-_HELLO_TIMEOUT = 10.0
 _KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
     # Ping idle streams so a worker that vanished without closing its socket (power loss,
     # network partition) is noticed within seconds, not at the next TCP timeout.
@@ -325,31 +324,11 @@ class GrpcWorkerAgentRuntimeHost:
 
     # ------------------------------------------------------------------ streams
 
-    def _authorized(self, context: grpc.aio.ServicerContext[Any, Any]) -> bool:
-        if self._token is None:
-            return True
-        expected = f"Bearer {self._token}".encode()
-        for key, value in context.invocation_metadata() or ():
-            if key == "authorization":
-                given = value.encode() if isinstance(value, str) else value
-                return hmac.compare_digest(given, expected)
-        return False
-
     async def _connect(self, _requests: object, context: grpc.aio.ServicerContext[pb.Frame, bytes]) -> None:
         # Explicit read()/write() rather than an async generator: grpc then runs no extra
         # task per stream to consume it, which is most of a frame's cost in Python.
         peer = context.peer()
-        if not self._authorized(context):
-            logger.warning("Refused a connection from %s: missing or wrong token", peer)
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong token")
-        first: object = None
-        try:
-            first = await asyncio.wait_for(context.read(), _HELLO_TIMEOUT)
-        except TimeoutError:
-            pass
-        if not isinstance(first, pb.Frame) or not first.envelopes or not first.envelopes[0].HasField("hello"):
-            logger.warning("Refused a connection from %s: the first frame is not a Hello", peer)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must hold a Hello")
+        first = await accept_stream(context, self._token, "connection")
         hello = first.envelopes[0].hello
         if hello.peer:
             logger.warning("Refused a connection from %s: a worker-to-worker stream sent to the host", peer)

@@ -8,10 +8,16 @@ and the subscription classes check every id) and raise ``WireValidationError``.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
 
 from ...base import AgentId, Subscription, TopicId, TypePrefixSubscription, TypeSubscription
+from ...base._constants import ROOT_LOGGER_NAME
 from ...base.exceptions import (
     AgentNotFoundError,
     CantHandleException,
@@ -21,6 +27,8 @@ from ...base.exceptions import (
 )
 from ._errors import RemoteHandlerError, WireValidationError, WorkerLostError
 from ._proto import actorgen_wire_pb2 as pb
+
+logger = logging.getLogger(ROOT_LOGGER_NAME)
 
 PROTOCOL_VERSION = 1
 """Bumped whenever a peer of another version would misread a frame; checked at Hello."""
@@ -35,6 +43,43 @@ _BATCH_ENVELOPES = 256
 _BATCH_BYTES = 512 * 1024
 
 Kind = pb.Failure.Kind
+
+HELLO_TIMEOUT = 10.0
+"""Seconds a new stream has to send its Hello before it is cut off."""
+
+
+def token_matches(context: grpc.aio.ServicerContext[Any, Any], token: str | None) -> bool:
+    """Whether the stream presents ``Bearer <token>`` (always, when no token is configured)."""
+    if token is None:
+        return True
+    expected = f"Bearer {token}".encode()
+    for key, value in context.invocation_metadata() or ():
+        if key == "authorization":
+            given = value.encode() if isinstance(value, str) else value
+            return hmac.compare_digest(given, expected)
+    return False
+
+
+async def accept_stream(context: grpc.aio.ServicerContext[Any, Any], token: str | None, what: str) -> pb.Frame:
+    """Check a new stream's token and read its first frame, which must start with a Hello.
+
+    A stream that fails either is logged (``Refused a <what> from <peer>: ...``) and aborted
+    (``context.abort`` raises), so the caller only ever sees an acceptable first frame.
+    """
+    peer = context.peer()
+    if not token_matches(context, token):
+        logger.warning("Refused a %s from %s: missing or wrong token", what, peer)
+        await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong token")
+    first: object = None
+    try:
+        first = await asyncio.wait_for(context.read(), HELLO_TIMEOUT)
+    except TimeoutError:
+        pass
+    if not isinstance(first, pb.Frame) or not first.envelopes or not first.envelopes[0].HasField("hello"):
+        logger.warning("Refused a %s from %s: the first frame is not a Hello", what, peer)
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must hold a Hello")
+    assert isinstance(first, pb.Frame)  # abort() raised otherwise
+    return first
 
 
 def agent_to_wire(agent_id: AgentId, out: pb.AgentRef) -> None:

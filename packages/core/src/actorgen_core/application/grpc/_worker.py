@@ -18,7 +18,7 @@ import secrets
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 import grpc
 from opentelemetry import context as otel_context
@@ -28,7 +28,6 @@ from opentelemetry.trace import TracerProvider
 from ...base import (
     Agent,
     AgentId,
-    AgentMetadata,
     AgentType,
     CancellationToken,
     InterventionHandler,
@@ -571,7 +570,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                     if connected is None or not connected.is_set():
                         await self._wait_connected(deadline)
                 try:
-                    return await self._round_trip(envelope, recipient, peer, deadline, timeout, cancellation_token)
+                    return await self._round_trip(envelope, recipient, peer, deadline, cancellation_token)
                 except _NotHere:
                     self._direct.pop(recipient, None)  # it moved (or its worker lost the host): ask the host
                     if peer is None:
@@ -586,7 +585,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         recipient: AgentId,
         peer: Peer | None,
         deadline: float | None,
-        timeout: float | None,
         cancellation_token: CancellationToken | None,
     ) -> Any:
         """Send the request once (through the host, or to ``peer``) and wait for its answer."""
@@ -602,18 +600,9 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         if peer is not None:
             peer.pending.add(request_id)
         outbox.put(envelope)
-        timer = None if deadline is None else loop.call_at(deadline, _expire, reply, recipient, timeout)
-        on_cancel = None
-        if cancellation_token is not None:
-            on_cancel = partial(_cancel, reply)
-            cancellation_token.add_callback(on_cancel)
         try:
-            return await reply
+            return await self._wait_bounded(reply, recipient, cancellation_token, deadline)
         finally:
-            if timer is not None:
-                timer.cancel()
-            if on_cancel is not None and cancellation_token is not None:
-                cancellation_token._remove_callback(on_cancel)
             if self._outgoing.pop(request_id, None) is not None:
                 # We gave up before an answer came: tell the callee to stop.
                 outbox.put(pb.Envelope(cancel=pb.Cancel(request_id=request_id)))
@@ -896,24 +885,12 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 raise NotAccessibleError(f"{agent_id} is active on another worker: {e}") from None
         self._local_ids.add(agent_id)
 
-    async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
-        await self._ensure_local(id)
-        return await super().try_get_underlying_agent_instance(id, type)
-
-    @overload
-    async def get(self, id_or_type: AgentId, /, *, lazy: bool = ...) -> AgentId: ...
-
-    @overload
-    async def get(self, id_or_type: AgentType | str, /, key: str = ..., *, lazy: bool = ...) -> AgentId: ...
-
-    async def get(
-        self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
-    ) -> AgentId:
-        """``lazy=False`` creates the agent here, after the host agreed it is not active elsewhere."""
-        agent_id = id_or_type if isinstance(id_or_type, AgentId) else AgentId(id_or_type, key)
-        if not lazy:
-            await self._ensure_local(agent_id)
-        return await super().get(agent_id, lazy=lazy)
+    async def _get_agent(self, agent_id: AgentId) -> Agent:
+        # Every way of reaching an agent object (try_get_underlying_agent_instance,
+        # get(lazy=False), agent_metadata, agent_save_state, agent_load_state) comes here:
+        # the agent is made here only after the host agreed it is not active elsewhere.
+        await self._ensure_local(agent_id)
+        return await super()._get_agent(agent_id)
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Load a ``save_state()`` snapshot into this worker; each agent in it is claimed here
@@ -923,18 +900,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             if agent_id.type in self._factories:
                 await self._ensure_local(agent_id)
         await super().load_state(state)
-
-    async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
-        await self._ensure_local(agent)
-        return await super().agent_metadata(agent)
-
-    async def agent_save_state(self, agent: AgentId) -> Any:
-        await self._ensure_local(agent)
-        return await super().agent_save_state(agent)
-
-    async def agent_load_state(self, agent: AgentId, state: Any) -> None:
-        await self._ensure_local(agent)
-        await super().agent_load_state(agent, state)
 
 
 class _NotHere(Exception):
@@ -954,15 +919,6 @@ async def _write_frames(call: Any, outbox: Outbox, handshake: list[pb.Envelope])
         await call.done_writing()
     except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
         pass  # the reader sees the stream end and reconnects
-
-
-def _cancel(reply: asyncio.Future[Any]) -> None:
-    reply.cancel()
-
-
-def _expire(reply: asyncio.Future[Any], recipient: AgentId, timeout: float | None) -> None:
-    if not reply.done():
-        reply.set_exception(RequestTimeoutError(f"No reply from {recipient} within {timeout} s"))
 
 
 __all__ = ["GrpcWorkerAgentRuntime"]
