@@ -49,7 +49,19 @@ class _Event:
         return json.dumps(self.kwargs, default=str)
 
 
-class LLMCallEvent(_Event):
+class _UsageEvent(_Event):
+    """An event that reports a model call's token usage."""
+
+    @property
+    def prompt_tokens(self) -> int:
+        return int(self.kwargs["prompt_tokens"])
+
+    @property
+    def completion_tokens(self) -> int:
+        return int(self.kwargs["completion_tokens"])
+
+
+class LLMCallEvent(_UsageEvent):
     def __init__(
         self,
         *,
@@ -69,14 +81,6 @@ class LLMCallEvent(_Event):
             agent_id=_current_agent(),
         )
 
-    @property
-    def prompt_tokens(self) -> int:
-        return int(self.kwargs["prompt_tokens"])
-
-    @property
-    def completion_tokens(self) -> int:
-        return int(self.kwargs["completion_tokens"])
-
 
 class LLMStreamStartEvent(_Event):
     def __init__(self, *, messages: list[dict[str, Any]], **kwargs: Any) -> None:
@@ -84,7 +88,7 @@ class LLMStreamStartEvent(_Event):
         self.kwargs.update(type="LLMStreamStart", messages=messages, agent_id=_current_agent())
 
 
-class LLMStreamEndEvent(_Event):
+class LLMStreamEndEvent(_UsageEvent):
     def __init__(self, *, response: dict[str, Any], prompt_tokens: int, completion_tokens: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.kwargs.update(
@@ -94,14 +98,6 @@ class LLMStreamEndEvent(_Event):
             completion_tokens=completion_tokens,
             agent_id=_current_agent(),
         )
-
-    @property
-    def prompt_tokens(self) -> int:
-        return int(self.kwargs["prompt_tokens"])
-
-    @property
-    def completion_tokens(self) -> int:
-        return int(self.kwargs["completion_tokens"])
 
 
 class ToolCallEvent(_Event):
