@@ -364,10 +364,12 @@ class SingleThreadedAgentRuntime(AgentRuntime):
                 task.cancel()
             return
         envelope.started = True  # it never will
-        queue = envelope.activation.queue
-        for waiting in (queue, self._pending):
-            if waiting is not None and envelope in waiting:
-                waiting.remove(envelope)
+        for waiting in (envelope.activation.queue, self._pending):
+            if waiting is not None:
+                try:
+                    waiting.remove(envelope)
+                except ValueError:
+                    continue
                 self._finish_one()
                 return
 
@@ -512,31 +514,29 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         coro = activation.entry(agent, message, ctx) if tracer is None else traced(tracer, agent, message, ctx)
         loop = self._loop or self._get_loop()
         if self._depth >= _MAX_EAGER_DEPTH:
-            lazy = start_lazy_task(loop, coro, context, frame)
-            self._keep(lazy)
-            if kind == BESIDE and activation.life is not None:  # lifecycle hook
-                self._lifecycle.beside_started(activation)
-            return lazy, None
-        self._depth += 1
-        try:
-            task, result = start_task(loop, coro, context, frame)
-        except BaseException:
-            frame.active = False
-            if kind != BESIDE:
-                self._end(activation)
-            raise
-        finally:
-            self._depth -= 1
-        if task is None:  # finished in its first step
-            frame.active = False
-            if kind != BESIDE:
-                activation.holders -= 1
-                if activation.holders == 0:
-                    if activation.life is None and not activation.queue and not activation.draining:
-                        activation.busy = False  # _free's common case, written out: it runs once per delivery
-                    else:
-                        self._free(activation)
-            return None, result
+            task = start_lazy_task(loop, coro, context, frame)
+        else:
+            self._depth += 1
+            try:
+                eager, result = start_task(loop, coro, context, frame)
+            except BaseException:
+                frame.active = False
+                if kind != BESIDE:
+                    self._end(activation)
+                raise
+            finally:
+                self._depth -= 1
+            if eager is None:  # finished in its first step
+                frame.active = False
+                if kind != BESIDE:
+                    activation.holders -= 1
+                    if activation.holders == 0:
+                        if activation.life is None and not activation.queue and not activation.draining:
+                            activation.busy = False  # _free's common case, written out: it runs once per delivery
+                        else:
+                            self._free(activation)
+                return None, result
+            task = eager
         self._keep(task)
         if kind == BESIDE and activation.life is not None:  # lifecycle hook
             self._lifecycle.beside_started(activation)

@@ -39,11 +39,6 @@ class CallFrame:
         self.parent = parent
         self.active = True
 
-    def live_parent(self) -> CallFrame | None:
-        """``parent`` if that handler is still running, else None."""
-        parent = self.parent
-        return parent if parent is not None and parent.active else None
-
     def __repr__(self) -> str:
         state = "active" if self.active else "ended"
         return f"<CallFrame {self.agent_id} {state} deadline={self.deadline}>"
