@@ -103,18 +103,25 @@ def _warn_none(handler: object, method: str) -> None:
     )
 
 
+class _Dropped(Exception):
+    """An intervention handler dropped the message (raised by _intercept, never escapes)."""
+
+    def __init__(self, handler: object) -> None:
+        super().__init__(type(handler).__name__)
+        self.handler_name = type(handler).__name__
+
+
 async def _intercept(
     runtime: SingleThreadedAgentRuntime,
     message: Any,
     method: str,
     kwargs: dict[str, Any],
     sender: AgentId | None,
-    receiver: AgentId | None,
+    receiver: AgentId | TopicId | None,
     kind: MessageKind,
-    what: str,
 ) -> Any:
     """Pass ``message`` through every intervention handler's ``method`` in list order, each
-    seeing the previous one's result; a drop raises MessageDroppedException."""
+    seeing the previous one's result. A drop is logged as an event and raises _Dropped."""
     tracer = runtime._tracer
     for handler in runtime._intervention_handlers:
         with _span(tracer, "intercept", type(handler).__name__):
@@ -124,11 +131,28 @@ async def _intercept(
                 event_logger.info(
                     MessageDroppedEvent(payload=payload(runtime, message), sender=sender, receiver=receiver, kind=kind)
                 )
-            raise MessageDroppedException(f"{what} dropped by intervention handler {type(handler).__name__}")
+            raise _Dropped(handler)
         if result is None and method != "on_response":  # None is a valid response, never a valid message
             _warn_none(handler, method)
         message = result
     return message
+
+
+async def _intercept_request(
+    runtime: SingleThreadedAgentRuntime,
+    message: Any,
+    method: str,
+    kwargs: dict[str, Any],
+    sender: AgentId | None,
+    receiver: AgentId | None,
+    kind: MessageKind,
+    what: str,
+) -> Any:
+    """_intercept for a request or its response: a drop fails the caller."""
+    try:
+        return await _intercept(runtime, message, method, kwargs, sender, receiver, kind)
+    except _Dropped as dropped:
+        raise MessageDroppedException(f"{what} dropped by intervention handler {dropped.handler_name}") from None
 
 
 async def send_observed(
@@ -148,7 +172,7 @@ async def send_observed(
         if events:
             _log(runtime, message, ctx.sender, recipient, MessageKind.DIRECT, DeliveryStage.SEND)
         if runtime._intervention_handlers:
-            intercepted = _intercept(
+            intercepted = _intercept_request(
                 runtime,
                 message,
                 "on_send",
@@ -167,7 +191,7 @@ async def send_observed(
             if events:
                 _log(runtime, response, recipient, ctx.sender, MessageKind.RESPOND, DeliveryStage.SEND)
             if runtime._intervention_handlers:
-                intercepted = _intercept(
+                intercepted = _intercept_request(
                     runtime,
                     response,
                     "on_response",
@@ -198,30 +222,28 @@ async def publish_observed(
             _log(runtime, message, sender, topic_id, MessageKind.PUBLISH, DeliveryStage.SEND)
         if runtime._intervention_handlers:
             ctx = MessageContext(sender, topic_id, False, token, message_id)
-            for handler in runtime._intervention_handlers:
-                with _span(tracer, "intercept", type(handler).__name__):
-                    result = await handler.on_publish(message, message_context=ctx)
-                if is_drop(result):
-                    if events:
-                        event_logger.info(
-                            MessageDroppedEvent(
-                                payload=payload(runtime, message),
-                                sender=sender,
-                                receiver=topic_id,
-                                kind=MessageKind.PUBLISH,
-                            )
-                        )
-                    return
-                if result is None:
-                    _warn_none(handler, "on_publish")
-                message = result
+            try:
+                message = await _intercept(
+                    runtime, message, "on_publish", {"message_context": ctx}, sender, topic_id, MessageKind.PUBLISH
+                )
+            except _Dropped:
+                return  # a dropped publish is not an error for the publisher
         if not runtime._running:
             runtime._accept_pending(PendingPublish(message, topic_id, sender, token, message_id))
             return
     with _span(tracer, "publish", topic_id, message):
         recipients = runtime._subscription_manager.recipients(topic_id)
         if events:
+            text = payload(runtime, message)  # one rendering for all the recipients' events
             for recipient in recipients:
                 if recipient != sender:
-                    _log(runtime, message, sender, None, MessageKind.PUBLISH, DeliveryStage.DELIVER)
+                    event_logger.info(
+                        MessageEvent(
+                            payload=text,
+                            sender=sender,
+                            receiver=None,
+                            kind=MessageKind.PUBLISH,
+                            delivery_stage=DeliveryStage.DELIVER,
+                        )
+                    )
         runtime._fan_out(message, topic_id, recipients, sender, token, message_id)
