@@ -413,7 +413,9 @@ def test_handlers_run_on_a_loop_subclass_in_debug_mode() -> None:
         loop.run_until_complete(main())
     finally:
         loop.close()
-    assert scheduled  # the override was used
+    # The override saw the task callbacks (the held first step of the handler that slept on
+    # 3.11, its wake-up on 3.12): nothing bypassed it once the catcher was gone.
+    assert any(name.startswith("Task") for name in scheduled), scheduled
 
 
 async def test_the_step_catcher_forwards_everything_but_a_new_tasks_first_step() -> None:

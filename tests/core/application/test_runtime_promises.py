@@ -162,14 +162,40 @@ class SlowIntervention(DefaultInterventionHandler):
         return message
 
 
-async def test_the_deadline_covers_a_slow_intervention_handler() -> None:
-    runtime = SingleThreadedAgentRuntime(intervention_handlers=[SlowIntervention()])
+class SlowResponseIntervention(DefaultInterventionHandler):
+    async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
+        await asyncio.sleep(2)
+        return message
+
+
+@pytest.mark.parametrize("intervention", [SlowIntervention, SlowResponseIntervention])
+async def test_the_deadline_covers_a_slow_intervention_handler(intervention: type) -> None:
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[intervention()])
     await Plain.register(runtime, "plain", Plain)
     runtime.start()
     started = time.monotonic()
     with pytest.raises(RequestTimeoutError):
         await runtime.send_message(Req("x"), AgentId("plain", "k"), timeout=0.2)
     assert time.monotonic() - started < 1.0
+    await runtime.close()
+
+
+async def test_cancelling_the_callers_token_stops_a_slow_intervention() -> None:
+    from actorgen_core import CancellationToken
+
+    Plain.handled = []
+    runtime = SingleThreadedAgentRuntime(intervention_handlers=[SlowIntervention()])
+    await Plain.register(runtime, "plain", Plain)
+    runtime.start()
+    token = CancellationToken()
+    call = asyncio.create_task(runtime.send_message(Req("never"), AgentId("plain", "k"), cancellation_token=token))
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    token.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert time.monotonic() - started < 1.0
+    assert Plain.handled == []  # the request never reached the agent
     await runtime.close()
 
 
