@@ -227,26 +227,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             )
         if self._closing:
             raise RuntimeStoppedError(f"Request to {recipient} not sent: the runtime is closing")
-        # The loop is cached at start(); asking asyncio for it costs a C call per request.
-        loop = self._loop or self._get_loop()
-        if timeout is None:
-            timeout = self._default_timeout
-        elif not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        now = loop.time()
-        deadline = None if timeout is None or timeout == math.inf else now + timeout
-        parent = CURRENT_FRAME.get(None)
-        if parent is not None:
-            if parent.active:
-                inherited = parent.deadline
-                if inherited is not None and (deadline is None or inherited < deadline):
-                    deadline = inherited
-                    if deadline <= now:
-                        raise RequestTimeoutError(
-                            f"Request to {recipient} not sent: the deadline of the request being handled has passed"
-                        )
-            else:
-                parent = None  # a task its handler left behind: it starts a chain of its own
+        deadline, parent = self._deadline(recipient, timeout)
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"Request to {recipient} cancelled before it was sent")
         ctx = MessageContext(
@@ -258,6 +239,34 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             return await self._send(message, recipient, ctx, parent, deadline, cancellation_token)
         finally:
             await self._maybe_yield()
+
+    def _deadline(self, recipient: AgentId, timeout: float | None) -> tuple[float | None, CallFrame | None]:
+        """A new request's absolute deadline and the frame of the handler sending it.
+
+        The deadline is ``timeout`` (default: the runtime's) from now, but never later than
+        the deadline of the request being handled; a request sent after that has passed is
+        refused. A task its handler left behind starts a chain of its own (parent None).
+        """
+        # The loop is cached at start(); asking asyncio for it costs a C call per request.
+        loop = self._loop or self._get_loop()
+        if timeout is None:
+            timeout = self._default_timeout
+        elif not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        now = loop.time()
+        deadline = None if timeout is None or timeout == math.inf else now + timeout
+        parent = CURRENT_FRAME.get(None)
+        if parent is not None:
+            if not parent.active:
+                return deadline, None
+            inherited = parent.deadline
+            if inherited is not None and (deadline is None or inherited < deadline):
+                if inherited <= now:
+                    raise RequestTimeoutError(
+                        f"Request to {recipient} not sent: the deadline of the request being handled has passed"
+                    )
+                deadline = inherited
+        return deadline, parent
 
     async def _send(
         self,

@@ -22,18 +22,10 @@ from typing import Any
 from ...base import AgentId
 from ...base._contexts import CURRENT_FRAME, CallFrame
 
-__all__ = ["CURRENT_FRAME", "CallChains", "CallFrame", "running_frame"]
+__all__ = ["CURRENT_FRAME", "CallChains", "CallFrame"]
 
 MAX_FRAME_ID = 64
 """Longest frame id accepted from the wire (ours are about 30 characters)."""
-
-
-def running_frame() -> CallFrame | None:
-    """The frame of the handler running in this context, if it is still running."""
-    frame = CURRENT_FRAME.get(None)
-    if frame is not None and not frame.active:
-        return None
-    return frame
 
 
 class CallChains:

@@ -39,14 +39,14 @@ from ...base import (
 )
 from ...base._constants import ROOT_LOGGER_NAME
 from ...base._serialization import JSON_DATA_CONTENT_TYPE, PROTOBUF_DATA_CONTENT_TYPE, UnknownPayload
-from ...base.exceptions import NotAccessibleError, RequestTimeoutError
+from ...base.exceptions import NotAccessibleError
 from .._delivery import is_drop
 from .._eager import start_task
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
 from .._state_store import StateStore
 from ._direct import DirectServer, Link, Peer, already_serialized, keep_alive, run_peer
 from ._errors import HostUnavailableError, WireValidationError, WorkerLostError
-from ._frames import CURRENT_FRAME, MAX_FRAME_ID, CallChains, CallFrame, running_frame
+from ._frames import CURRENT_FRAME, MAX_FRAME_ID, CallChains, CallFrame
 from ._proto import actorgen_wire_pb2 as pb
 from ._wire import (
     CONNECT_METHOD,
@@ -534,22 +534,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             )
         if not isinstance(recipient, AgentId):
             raise TypeError(f"recipient must be an AgentId, got {type(recipient).__name__}")
-        loop = self._get_loop()
-        if timeout is None:
-            timeout = self._default_timeout
-        elif not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        now = loop.time()
-        deadline = None if timeout is None or timeout == math.inf else now + timeout
-        parent = running_frame()
-        if parent is not None:
-            inherited = parent.deadline
-            if inherited is not None and (deadline is None or inherited < deadline):
-                deadline = inherited
-                if deadline <= now:
-                    raise RequestTimeoutError(
-                        f"Request to {recipient} not sent: the deadline of the request being handled has passed"
-                    )
+        deadline, parent = self._deadline(recipient, timeout)
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"Request to {recipient} cancelled before it was sent")
         envelope = pb.Envelope()
