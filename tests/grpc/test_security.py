@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import ssl
+import struct
 import subprocess
 from pathlib import Path
 
@@ -10,12 +13,14 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from actorgen_core import AgentId
+from actorgen_core.application import GrpcWorkerAgentRuntime
 from actorgen_core.application.grpc import PROTOCOL_VERSION
+from actorgen_core.application.grpc._direct import PREAMBLE
 from actorgen_core.application.grpc._proto import actorgen_wire_pb2 as pb
 from actorgen_core.application.grpc._wire import CONNECT_METHOD
 
 from .agents import Ping
-from .conftest import Cluster
+from .conftest import Cluster, free_port
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -160,9 +165,48 @@ async def test_misbehaving_peers_are_cut_off_and_others_keep_working(cluster: Cl
     assert status.status == health_pb2.HealthCheckResponse.SERVING
 
 
+async def _raw_direct(address: str, data: bytes, wait: float = 2.0) -> tuple[list[pb.Envelope], bool]:
+    """Speak to a worker's direct server without the runtime: send raw bytes, then read the
+    length-prefixed frames that come back until it closes (True) or ``wait`` passes (False)."""
+    host, port = address.rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(data)
+    received = b""
+    closed = False
+    try:
+        async with asyncio.timeout(wait):
+            while chunk := await reader.read(65536):
+                received += chunk
+            closed = True
+    except TimeoutError:
+        pass
+    except ConnectionResetError:
+        closed = True
+    writer.close()
+    envelopes: list[pb.Envelope] = []
+    while len(received) >= 4:
+        size = struct.unpack(">I", received[:4])[0]
+        envelopes += pb.Frame.FromString(received[4 : 4 + size]).envelopes
+        received = received[4 + size :]
+    return envelopes, closed
+
+
+def _framed(*frames: pb.Frame) -> bytes:
+    out = b""
+    for frame in frames:
+        body = frame.SerializeToString()
+        out += struct.pack(">I", len(body)) + body
+    return out
+
+
+def _peer_hello(token: str = "", *, peer: bool = True) -> pb.Frame:
+    hello = pb.Hello(protocol_version=PROTOCOL_VERSION, peer=peer, token=token)
+    return pb.Frame(envelopes=[pb.Envelope(hello=hello)])
+
+
 async def test_direct_server_of_a_worker_checks_like_the_host(cluster: Cluster) -> None:
     _, address = cluster.start_host(None, "--token-env", "TEST_HOST_TOKEN", env={"TEST_HOST_TOKEN": "tok"})
-    worker = cluster.worker(address, token="tok")
+    worker = cluster.worker(address, token="tok", max_message_bytes=65536)
     await worker.start()
     from .agents import Echo
 
@@ -170,33 +214,26 @@ async def test_direct_server_of_a_worker_checks_like_the_host(cluster: Cluster) 
     direct = worker._direct_address
     assert direct.startswith("127.0.0.1:")
 
-    peer_hello = pb.Frame(
-        envelopes=[pb.Envelope(hello=pb.Hello(protocol_version=PROTOCOL_VERSION, peer=True))]
-    ).SerializeToString()
-    _, code = await _raw_stream(direct, [peer_hello])  # no token
-    assert code == grpc.StatusCode.UNAUTHENTICATED
+    # Refused, each with the connection closed and nothing answered: no token, a wrong one,
+    # a host-style Hello, no preamble (e.g. a gRPC client), an oversized frame, garbage.
+    for data in (
+        PREAMBLE + _framed(_peer_hello()),
+        PREAMBLE + _framed(_peer_hello("wrong")),
+        PREAMBLE + _framed(_peer_hello("tok", peer=False)),
+        _framed(_peer_hello("tok")),
+        PREAMBLE + struct.pack(">I", 70_000) + b"\x0a" * 100,
+        PREAMBLE + struct.pack(">I", 5) + b"\xff\xff\xff\xff\xff",
+    ):
+        envelopes, closed = await _raw_direct(direct, data)
+        assert closed and envelopes == [], data[:40]
+    async with grpc.aio.insecure_channel(direct) as channel:  # a gRPC client is cut off too
+        call = channel.stream_stream(CONNECT_METHOD, request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        with pytest.raises(grpc.aio.AioRpcError):
+            await call(iter([_peer_hello("tok").SerializeToString()]), timeout=3).read()
 
-    async def with_token(frames: list[bytes]) -> tuple[list[pb.Frame], grpc.StatusCode | None]:
-        async with grpc.aio.insecure_channel(direct) as channel:
-            call = channel.stream_stream(
-                CONNECT_METHOD, request_serializer=lambda b: b, response_deserializer=pb.Frame.FromString
-            )
-
-            async def requests():  # type: ignore[no-untyped-def]
-                for frame in frames:
-                    yield frame
-                await __import__("asyncio").sleep(1.0)
-
-            received: list[pb.Frame] = []
-            try:
-                async for frame in call(requests(), timeout=3, metadata=(("authorization", "Bearer tok"),)):
-                    received.append(frame)
-            except grpc.aio.AioRpcError as e:
-                return received, e.code()
-            return received, None
-
-    # A direct request for an agent this worker does not hold is answered NOT_HERE (the
-    # caller then asks the host); an invalid id gets INVALID; nothing is created.
+    # Accepted: a Welcome first. A direct request for an agent this worker does not hold is
+    # answered NOT_HERE (the caller then asks the host); an invalid id gets INVALID; nothing
+    # is created.
     ping = pb.Payload(type_name="Ping", content_type="application/json", data=b'{"n": 1, "sleep": 0.0}')
     requests = pb.Frame(
         envelopes=[
@@ -208,12 +245,81 @@ async def test_direct_server_of_a_worker_checks_like_the_host(cluster: Cluster) 
             ),
         ]
     )
-    received, _ = await with_token([peer_hello, requests.SerializeToString()])
-    failures = {
-        e.response.request_id: e.response.failure for f in received for e in f.envelopes if e.HasField("response")
-    }
+    envelopes, closed = await _raw_direct(direct, PREAMBLE + _framed(_peer_hello("tok"), requests), wait=1.0)
+    assert not closed and envelopes[0].HasField("welcome")
+    failures = {e.response.request_id: e.response.failure for e in envelopes if e.HasField("response")}
     assert failures[1].kind == pb.Failure.NOT_HERE
     assert failures[2].kind == pb.Failure.INVALID
     assert AgentId("echo", "never-placed") not in worker._instantiated_agents
-    _, code = await with_token([_hello()])  # a host-style Hello is not a peer
-    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    # A request before the Hello is not served.
+    envelopes, closed = await _raw_direct(direct, PREAMBLE + _framed(requests))
+    assert closed and envelopes == []
+
+    # After all that, the worker still serves: through the host, then directly.
+    caller = cluster.worker(address, token="tok")
+    await caller.start()
+    for n in (1, 2):
+        assert (await caller.send_message(Ping(n), AgentId("echo", "k"), timeout=10)).n == n
+    assert direct in caller._peers and caller._peers[direct].welcomed
+
+
+async def test_an_unreachable_direct_address_falls_back_to_the_host(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, address = cluster.start_host()
+    # This worker advertises an address nobody listens on (say, a wrong NAT mapping).
+    nowhere = f"127.0.0.1:{free_port()}"
+    callee = cluster.worker(address, direct_advertise=nowhere)
+    await callee.start()
+    from .agents import Echo
+
+    await Echo.register(callee, "echo", Echo, skip_class_subscriptions=True)
+    caller = cluster.worker(address)
+    await caller.start()
+    for n in range(5):  # every request arrives, the failed direct attempt included
+        assert (await caller.send_message(Ping(n), AgentId("echo", "k"), timeout=10)).n == n
+    assert "No direct connection to " + nowhere in caplog.text
+    assert caplog.text.count("No direct connection") == 1  # not retried on every request
+    assert nowhere not in caller._peers
+
+
+async def test_the_direct_path_under_mutual_tls(cluster: Cluster, tmp_path: Path) -> None:
+    certs = make_certs(tmp_path)
+    ca = (certs / "ca.pem").read_bytes()
+    _, address = cluster.start_host(
+        None,
+        "--tls-cert", str(certs / "server.pem"), "--tls-key", str(certs / "server.key"),
+        "--tls-client-ca", str(certs / "ca.pem"),
+    )  # fmt: skip
+    mtls = {
+        "tls_root_certificates": ca,
+        "tls_cert": (certs / "client.pem").read_bytes(),
+        "tls_key": (certs / "client.key").read_bytes(),
+    }
+    callee = cluster.worker(address, **mtls)
+    await callee.start()
+    from .agents import Echo
+
+    await Echo.register(callee, "echo", Echo, skip_class_subscriptions=True)
+    caller = cluster.worker(address, **mtls)
+    await caller.start()
+    for n in (1, 2, 3):
+        assert (await caller.send_message(Ping(n), AgentId("echo", "k"), timeout=10)).n == n
+    direct = callee._direct_address
+    assert caller._peers[direct].welcomed  # requests 2 and 3 went straight to the callee, over TLS
+
+    # Plaintext, or TLS without a certificate of the cluster's CA, gets nothing.
+    envelopes, closed = await _raw_direct(direct, PREAMBLE + _framed(_peer_hello()))
+    assert closed and envelopes == []
+    host, port = direct.rsplit(":", 1)
+    anonymous = ssl.create_default_context(cadata=ca.decode())
+    anonymous.check_hostname = False
+    with pytest.raises((ssl.SSLError, ConnectionError, asyncio.IncompleteReadError)):
+        reader, writer = await asyncio.open_connection(host, int(port), ssl=anonymous)
+        writer.write(PREAMBLE + _framed(_peer_hello()))
+        await reader.readexactly(1)
+
+    # A worker with only the CA (server-side TLS to the host) has no certificate to show:
+    # its requests all go through the host.
+    root_only = GrpcWorkerAgentRuntime(address, tls_root_certificates=ca)
+    assert root_only._direct_listen is None

@@ -16,6 +16,7 @@ import math
 import random
 import secrets
 import signal
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
@@ -44,7 +45,7 @@ from .._delivery import is_drop
 from .._eager import start_task
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
 from .._state_store import StateStore
-from ._direct import DirectServer, Link, Peer, already_serialized, keep_alive, run_peer
+from ._direct import DirectServer, FrameSink, Link, Peer, already_serialized, direct_ssl_contexts, keep_alive, new_peer
 from ._errors import HostUnavailableError, WireValidationError, WorkerLostError
 from ._frames import CURRENT_FRAME, MAX_FRAME_ID, CallChains, CallFrame
 from ._proto import actorgen_wire_pb2 as pb
@@ -66,7 +67,11 @@ logger = logging.getLogger(f"{ROOT_LOGGER_NAME}.grpc.worker")
 T = TypeVar("T", bound=Agent)
 ChannelArgumentType = Sequence[tuple[str, Any]]
 
+ReplyTo = Outbox | FrameSink
+"""Where an incoming request is answered: the host's stream, or a direct connection."""
+
 _MAX_CHAIN = 256
+_UNREACHABLE_FOR = 30.0  # seconds a direct address that could not be connected to is not tried
 _MAX_BUDGET_US = 10**13  # about four months: anything larger is treated as "no deadline"
 _PUBLISH_BACKLOG = 8192
 _FATAL_CODES = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.FAILED_PRECONDITION)
@@ -101,8 +106,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         liveness_timeout: a host from which nothing (not even a heartbeat) arrived for this
             many seconds is treated as gone: the worker reconnects.
         direct_listen: where this worker accepts requests straight from other workers (the
-            direct path, see docs/protocol.md); None turns it off. Not used with TLS in this
-            version: with TLS every request goes through the host.
+            direct path, see docs/protocol.md); None turns it off. With TLS it is used only
+            when this worker has a certificate (``tls_cert``/``tls_key``): the direct
+            connections are then mutual TLS, each side checked against
+            ``tls_root_certificates``.
         direct_advertise: the address other workers should use for it, when it differs from
             ``direct_listen`` (e.g. listening on 0.0.0.0).
     """
@@ -174,7 +181,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         # request id -> (reply, recipient, the peer it went to or None for the host)
         self._outgoing: dict[int, tuple[asyncio.Future[Any], AgentId, Peer | None]] = {}
         # (the stream to answer on, request id) -> the handler's task
-        self._incoming: dict[tuple[Outbox, int], asyncio.Task[None]] = {}
+        self._incoming: dict[tuple[ReplyTo, int], asyncio.Task[None]] = {}
         self._ops: dict[int, asyncio.Future[pb.Ack]] = {}
         self._local_ids: set[AgentId] = set()
         self._chains = CallChains()
@@ -182,12 +189,22 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._ids = WireIds()
         self._liveness_timeout = liveness_timeout
         self._token = token
-        self._direct_listen = direct_listen if self._credentials is None else None
+        self._direct_server_ssl: ssl.SSLContext | None = None
+        self._direct_client_ssl: ssl.SSLContext | None = None
+        if self._credentials is not None and direct_listen is not None:
+            if tls_root_certificates is not None and tls_cert is not None and tls_key is not None:
+                self._direct_server_ssl, self._direct_client_ssl = direct_ssl_contexts(
+                    tls_root_certificates, tls_cert, tls_key
+                )
+            else:
+                direct_listen = None  # nothing to prove who we are with: every request goes through the host
+        self._direct_listen = direct_listen
         self._direct_advertise = direct_advertise
         self._direct_server: DirectServer | None = None
         self._direct_address = ""
         self._peers: dict[str, Peer] = {}
         self._direct: dict[AgentId, str] = {}  # where the host said an agent lives
+        self._unreachable: dict[str, float] = {}  # direct addresses that refused us, until when
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -198,7 +215,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             raise RuntimeError("Runtime is already started")
         super().start()
         if self._direct_listen is not None and self._direct_server is None:
-            self._direct_server = DirectServer(self, self._direct_listen, self._token)
+            self._direct_server = DirectServer(self, self._direct_listen, self._token, self._direct_server_ssl)
             port = await self._direct_server.start()
             listen_host = self._direct_listen.rsplit(":", 1)[0]
             self._direct_address = self._direct_advertise or f"{listen_host}:{port}"
@@ -602,31 +619,47 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             return None
         peer = self._peers.get(address)
         if peer is None:
-            peer = self._peers[address] = Peer(address, self._max_bytes)
-            peer.task = self._get_loop().create_task(run_peer(self, peer))
+            peer = self._peers[address] = new_peer(self, address)
         return peer
 
     def _remember_direct(self, recipient: AgentId, address: str) -> None:
         if address == self._direct_address or len(address) > 256:
             return
+        if self._unreachable and address in self._unreachable:
+            if self._unreachable[address] > self._get_loop().time():
+                return
+            del self._unreachable[address]
         if len(self._direct) >= 100_000:
             self._direct.clear()
         self._direct[recipient] = address
 
     def _peer_lost(self, peer: Peer, reason: str) -> None:
-        """A direct stream broke: fail what it owed, and go through the host again."""
+        """A direct connection ended: go through the host again. What it owed fails, unless
+        the other side never accepted the connection: then nothing was delivered, and the
+        requests are sent through the host instead."""
         if self._peers.get(peer.address) is peer:
             del self._peers[peer.address]
         peer.outbox.close()
         for agent_id in [a for a, address in self._direct.items() if address == peer.address]:
             del self._direct[agent_id]
+        if not peer.welcomed and not self._disconnecting:
+            logger.warning(
+                "No direct connection to %s (%s); requests to its agents go through the host for %g s",
+                peer.address,
+                reason,
+                _UNREACHABLE_FOR,
+            )
+            self._unreachable[peer.address] = self._get_loop().time() + _UNREACHABLE_FOR
         for request_id in list(peer.pending):
             entry = self._outgoing.pop(request_id, None)
             if entry is not None and not entry[0].done():
-                entry[0].set_exception(WorkerLostError(f"The worker holding {entry[1]} went away ({reason})"))
+                if peer.welcomed:
+                    entry[0].set_exception(WorkerLostError(f"The worker holding {entry[1]} went away ({reason})"))
+                else:
+                    entry[0].set_exception(_NotHere())
         peer.pending.clear()
 
-    def _route_closed(self, outbox: Outbox) -> None:
+    def _route_closed(self, outbox: ReplyTo) -> None:
         """A stream we were answering on is gone: stop the handlers working for it."""
         for key in [key for key in self._incoming if key[0] is outbox]:
             self._incoming[key].cancel()
@@ -654,7 +687,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
 
     # ------------------------------------------------------------------ requests in
 
-    def _on_request(self, request: pb.Request, reply_to: Outbox, *, direct: bool = False) -> None:
+    def _on_request(self, request: pb.Request, reply_to: ReplyTo, *, direct: bool = False) -> None:
         request_id = request.request_id
         try:
             target = self._ids.agent(request.target)
@@ -703,7 +736,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         budget: float | None,
         message_id: str,
         frame: CallFrame | None,
-        reply_to: Outbox,
+        reply_to: ReplyTo,
     ) -> None:
         try:
             result = await SingleThreadedAgentRuntime.send_message(
@@ -728,10 +761,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 self._chains.end(frame)
         reply_to.put(envelope)
 
-    def _answer(self, request_id: int, failure: pb.Failure, reply_to: Outbox) -> None:
+    def _answer(self, request_id: int, failure: pb.Failure, reply_to: ReplyTo) -> None:
         reply_to.put(pb.Envelope(response=pb.Response(request_id=request_id, failure=failure)))
 
-    def _on_cancel(self, request_id: int, reply_to: Outbox) -> None:
+    def _on_cancel(self, request_id: int, reply_to: ReplyTo) -> None:
         task = self._incoming.get((reply_to, request_id))
         if task is not None:
             task.cancel()

@@ -64,16 +64,18 @@ class Payload(_message.Message):
     def __init__(self, type_name: _Optional[str] = ..., content_type: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("protocol_version", "worker_name", "direct_address", "peer")
+    __slots__ = ("protocol_version", "worker_name", "direct_address", "peer", "token")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     WORKER_NAME_FIELD_NUMBER: _ClassVar[int]
     DIRECT_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PEER_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
     protocol_version: int
     worker_name: str
     direct_address: str
     peer: bool
-    def __init__(self, protocol_version: _Optional[int] = ..., worker_name: _Optional[str] = ..., direct_address: _Optional[str] = ..., peer: _Optional[bool] = ...) -> None: ...
+    token: str
+    def __init__(self, protocol_version: _Optional[int] = ..., worker_name: _Optional[str] = ..., direct_address: _Optional[str] = ..., peer: _Optional[bool] = ..., token: _Optional[str] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ("protocol_version", "worker_id")
