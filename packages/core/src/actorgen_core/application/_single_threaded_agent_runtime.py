@@ -221,12 +221,7 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         # passes a plain AgentId.
         if recipient.__class__ is not AgentId and not isinstance(recipient, AgentId):
             raise TypeError(f"recipient must be an AgentId, got {type(recipient).__name__}")
-        if recipient.type not in self._factories:
-            raise AgentNotFoundError(
-                f"Recipient not found: no agent type {recipient.type!r} is registered with this runtime"
-            )
-        if self._closing:
-            raise RuntimeStoppedError(f"Request to {recipient} not sent: the runtime is closing")
+        self._admit(recipient)
         deadline, parent = self._deadline(recipient, timeout)
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"Request to {recipient} cancelled before it was sent")
@@ -239,6 +234,37 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             return await self._send(message, recipient, ctx, parent, deadline, cancellation_token)
         finally:
             await self._maybe_yield()
+
+    def _admit(self, recipient: AgentId) -> None:
+        """Refuse a request this runtime cannot take: an unknown type, or closing."""
+        if recipient.type not in self._factories:
+            raise AgentNotFoundError(
+                f"Recipient not found: no agent type {recipient.type!r} is registered with this runtime"
+            )
+        if self._closing:
+            raise RuntimeStoppedError(f"Request to {recipient} not sent: the runtime is closing")
+
+    def _request_nowait(
+        self, message: Any, recipient: AgentId, sender: AgentId | None, message_id: str, timeout: float | None
+    ) -> tuple[asyncio.Future[Any] | None, Any]:
+        """``send_message`` for a caller that is not a coroutine (the gRPC worker serving a
+        request from another process), without interventions or tracing (callers use
+        ``send_message`` when ``_observed()``). Returns ``(None, result)`` if the handler
+        finished at once (raises its exception if it raised there), else ``(reply, None)``:
+        the reply is bounded by the deadline, and cancelling it stops the request."""
+        self._admit(recipient)
+        deadline, parent = self._deadline(recipient, timeout)
+        ctx = MessageContext(sender, None, True, CancellationToken(), message_id or self._new_message_id())
+        envelope, outcome = self._send_nowait(message, recipient, ctx, parent, deadline)
+        if envelope is None:
+            return None, outcome
+        reply: asyncio.Future[Any] = outcome
+        reply.add_done_callback(partial(self._reply_done, envelope))
+        if deadline is not None:
+            loop = self._loop or self._get_loop()
+            timer = loop.call_at(deadline, expire, reply, recipient, deadline - loop.time())
+            reply.add_done_callback(lambda _: timer.cancel())
+        return reply, None
 
     def _deadline(self, recipient: AgentId, timeout: float | None) -> tuple[float | None, CallFrame | None]:
         """A new request's absolute deadline and the frame of the handler sending it.
@@ -277,12 +303,35 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         deadline: float | None,
         parent_token: CancellationToken | None,
     ) -> Any:
+        envelope, outcome = self._send_nowait(message, recipient, ctx, parent, deadline)
+        if envelope is None:
+            return outcome
+        return await self._await_reply(envelope, outcome, parent_token, deadline)
+
+    def _send_nowait(
+        self,
+        message: Any,
+        recipient: AgentId,
+        ctx: MessageContext,
+        parent: CallFrame | None,
+        deadline: float | None,
+    ) -> tuple[Envelope | None, Any]:
+        """Start a request (the turn protocol's entry for sends). Returns ``(None, result)``
+        when the handler finished in its first step (raising its exception if it raised
+        there), otherwise ``(envelope, reply)``: the handler runs or waits in the queue, and
+        ``reply`` gets its outcome. Whoever holds ``reply`` must bound it like
+        ``_await_reply`` does (its deadline, and ``_reply_done`` to stop an abandoned request)."""
         activation = self._activations.get(recipient)
         if activation is None:
             activation = self._activation(recipient)
         frame = CallFrame(recipient, deadline, parent)
+        loop = self._loop or self._get_loop()
+        reply: asyncio.Future[Any]
         if not self._running:
-            return await self._wait_queued(message, ctx, activation, frame, parent_token, pending=True)
+            reply = loop.create_future()
+            envelope = Envelope(message, ctx, activation, reply, frame, copy_context())
+            self._accept_pending(envelope)
+            return envelope, reply
         interleaves = activation.interleaves
         if interleaves is not None and interleaves(type(message)):
             kind = BESIDE
@@ -294,37 +343,22 @@ class SingleThreadedAgentRuntime(AgentRuntime):
             kind = NESTED
             activation.holders += 1
         else:
-            return await self._wait_queued(message, ctx, activation, frame, parent_token, pending=False)
+            reply = loop.create_future()
+            envelope = Envelope(message, ctx, activation, reply, frame, copy_context())
+            self._outstanding += 1
+            self._enqueue(activation, envelope)
+            return envelope, reply
         context = copy_context()
         task, result = self._start(activation, message, ctx, frame, context, kind)
         if task is None:
-            return result
+            return None, result
         self._outstanding += 1
-        reply: asyncio.Future[Any] = self._get_loop().create_future()
+        reply = loop.create_future()
         envelope = Envelope(message, ctx, activation, reply, frame, context)
         envelope.started = True
         envelope.task = task
         task.add_done_callback(partial(self._turn_done, activation, frame, kind, reply, message))
-        return await self._await_reply(envelope, reply, parent_token, deadline)
-
-    async def _wait_queued(
-        self,
-        message: Any,
-        ctx: MessageContext,
-        activation: Activation,
-        frame: CallFrame,
-        parent_token: CancellationToken | None,
-        *,
-        pending: bool,
-    ) -> Any:
-        reply: asyncio.Future[Any] = self._get_loop().create_future()
-        envelope = Envelope(message, ctx, activation, reply, frame, copy_context())
-        if pending:
-            self._accept_pending(envelope)
-        else:
-            self._outstanding += 1
-            self._enqueue(activation, envelope)
-        return await self._await_reply(envelope, reply, parent_token, frame.deadline)
+        return envelope, reply
 
     async def _await_reply(
         self,

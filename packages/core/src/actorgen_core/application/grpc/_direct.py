@@ -95,6 +95,7 @@ class FrameSink(asyncio.Protocol):
         self._greeting = greeting
         self._pending: list[bytes] = []
         self._flush_scheduled = False
+        self._corked = False  # reading a frame: replies are written together at its end
         self._transport: asyncio.Transport | None = None
         self._closed = False
         self.link = Link(self._loop.time())
@@ -110,6 +111,14 @@ class FrameSink(asyncio.Protocol):
             return
         self._pending.append(data)
         if not self._flush_scheduled:
+            if self._corked:
+                return  # written when the frame being read is done
+            ready = getattr(self._loop, "_ready", None)
+            if ready is not None and not ready and self._transport is not None:
+                # Nothing else runs in this turn of the loop: nothing could join the batch,
+                # so write now instead of spending another turn (and a poll) on it.
+                self._flush()
+                return
             self._flush_scheduled = True
             self._loop.call_soon(self._flush)
 
@@ -204,10 +213,16 @@ class FrameSink(asyncio.Protocol):
                 except Exception:
                     self._refuse("it sent a frame that does not parse")
                     return
-                if not self._on_frame(frame) or self._closed:
-                    return
+                self._corked = True
+                try:
+                    if not self._on_frame(frame) or self._closed:
+                        return
+                finally:
+                    self._corked = False
         finally:
             view.release()
+            if self._pending and not self._flush_scheduled:
+                self._flush()
         if position:
             del buffer[:position]
 

@@ -181,7 +181,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         # request id -> (reply, recipient, the peer it went to or None for the host)
         self._outgoing: dict[int, tuple[asyncio.Future[Any], AgentId, Peer | None]] = {}
         # (the stream to answer on, request id) -> the handler's task
-        self._incoming: dict[tuple[ReplyTo, int], asyncio.Task[None]] = {}
+        self._incoming: dict[tuple[ReplyTo, int], asyncio.Future[Any]] = {}
         self._ops: dict[int, asyncio.Future[pb.Ack]] = {}
         self._local_ids: set[AgentId] = set()
         self._chains = CallChains()
@@ -716,50 +716,83 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             context.run(CURRENT_FRAME.set, frame)
         if request.metadata and self._tracer is not None:
             context.run(otel_context.attach, propagate.extract(dict(request.metadata)))
-        # Started eagerly, like every handler: a request whose handler does not wait is
-        # answered within this call, without a trip through the event loop.
-        task, _ = start_task(
-            loop,
-            self._serve(request_id, message, target, sender, budget, request.message_id, frame, reply_to),
-            context,
-            None,
-        )
-        if task is not None:  # still running: a cancel from the caller can reach it
-            self._incoming[(reply_to, request_id)] = task
+        timeout = math.inf if budget is None else budget
+        key = (reply_to, request_id)
+        if self._observed():
+            # Interventions and spans run in a task of their own, started eagerly like every
+            # handler: a request whose handler does not wait is answered within this call.
+            task, _ = start_task(
+                loop, self._serve(key, message, target, sender, timeout, request.message_id, frame), context, None
+            )
+            if task is not None:  # still running: a cancel from the caller can reach it
+                self._incoming[key] = task
+            return
+        # Otherwise no task is needed around the handler's own: the answer goes out when
+        # the reply is done (or at once, if the handler finished in its first step).
+        try:
+            reply, result = context.run(self._request_nowait, message, target, sender, request.message_id, timeout)
+        except Exception as e:
+            self._served(key, frame, None, e)
+            return
+        if reply is None:
+            self._served(key, frame, result, None)
+            return
+        self._incoming[key] = reply
+        reply.add_done_callback(partial(self._reply_served, key, frame))
+
+    def _reply_served(self, key: tuple[ReplyTo, int], frame: CallFrame | None, reply: asyncio.Future[Any]) -> None:
+        if reply.cancelled():  # the caller gave up (or the connection went): nobody reads an answer
+            self._incoming.pop(key, None)
+            if frame is not None:
+                self._chains.end(frame)
+            return
+        exc = reply.exception()
+        self._served(key, frame, None if exc is not None else reply.result(), exc)
+
+    def _served(
+        self, key: tuple[ReplyTo, int], frame: CallFrame | None, result: Any, exc: BaseException | None
+    ) -> None:
+        """Answer a request from another process with its outcome."""
+        self._incoming.pop(key, None)
+        if frame is not None:
+            self._chains.end(frame)
+        reply_to, request_id = key
+        envelope = pb.Envelope()
+        response = envelope.response
+        response.request_id = request_id
+        if exc is None and result is not None:
+            try:
+                self._fill_payload(result, response.result)
+            except Exception as e:
+                exc = e
+        if exc is not None:
+            response.ClearField("result")
+            response.failure.CopyFrom(failure_of(exc))
+        reply_to.put(envelope)
 
     async def _serve(
         self,
-        request_id: int,
+        key: tuple[ReplyTo, int],
         message: Any,
         target: AgentId,
         sender: AgentId | None,
-        budget: float | None,
+        timeout: float,
         message_id: str,
         frame: CallFrame | None,
-        reply_to: ReplyTo,
     ) -> None:
         try:
             result = await SingleThreadedAgentRuntime.send_message(
-                self,
-                message,
-                target,
-                sender=sender,
-                message_id=message_id or None,
-                timeout=math.inf if budget is None else budget,
+                self, message, target, sender=sender, message_id=message_id or None, timeout=timeout
             )
-            envelope = pb.Envelope()
-            envelope.response.request_id = request_id
-            if result is not None:
-                self._fill_payload(result, envelope.response.result)
         except asyncio.CancelledError:
-            return  # the caller gave up (or the connection went): nobody reads an answer
-        except Exception as e:
-            envelope = pb.Envelope(response=pb.Response(request_id=request_id, failure=failure_of(e)))
-        finally:
-            self._incoming.pop((reply_to, request_id), None)
+            self._incoming.pop(key, None)
             if frame is not None:
                 self._chains.end(frame)
-        reply_to.put(envelope)
+            return  # the caller gave up (or the connection went): nobody reads an answer
+        except Exception as e:
+            self._served(key, frame, None, e)
+            return
+        self._served(key, frame, result, None)
 
     def _answer(self, request_id: int, failure: pb.Failure, reply_to: ReplyTo) -> None:
         reply_to.put(pb.Envelope(response=pb.Response(request_id=request_id, failure=failure)))
