@@ -468,20 +468,6 @@ class SingleThreadedAgentRuntime(AgentRuntime):
         finally:
             await self._maybe_yield()
 
-    async def _publish_to(
-        self,
-        message: Any,
-        topic_id: TopicId,
-        recipients: Sequence[AgentId],
-        *,
-        sender: AgentId | None,
-        cancellation_token: CancellationToken,
-        message_id: str,
-    ) -> None:
-        """Deliver an event to exactly ``recipients`` (agents of this runtime), in causal
-        order, without interventions. For runtimes built on this one (the gRPC worker)."""
-        self._fan_out(message, topic_id, recipients, sender, cancellation_token, message_id)
-
     def _fan_out(
         self,
         message: Any,
@@ -493,7 +479,8 @@ class SingleThreadedAgentRuntime(AgentRuntime):
     ) -> None:
         """Reserve every idle recipient and queue behind every busy one, then start the
         reserved handlers: what they publish in reaction then reaches every recipient after
-        ``message`` (causal order)."""
+        ``message`` (causal order). Runtimes built on this one (the gRPC worker) deliver an
+        event to exactly ``recipients`` through here, without interventions."""
         activations = self._activations
         message_type = type(message)
         starts: list[tuple[Activation, CallFrame, int]] = []

@@ -50,10 +50,24 @@ _KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
 ]
 
 
+_MAX_RECIPIENT_LISTS = 4096
+
+
 class _Worker:
     """One connected worker stream."""
 
-    __slots__ = ("agents", "direct_address", "last_heard", "name", "outbox", "peer", "routes", "types", "worker_id")
+    __slots__ = (
+        "agents",
+        "direct_address",
+        "last_heard",
+        "name",
+        "outbox",
+        "peer",
+        "recipient_lists",
+        "routes",
+        "types",
+        "worker_id",
+    )
 
     def __init__(self, worker_id: str, name: str, peer: str, max_bytes: int) -> None:
         self.worker_id = worker_id
@@ -65,6 +79,8 @@ class _Worker:
         self.agents: set[AgentId] = set()
         self.last_heard = 0.0
         self.direct_address = ""
+        # Recipient lists sent on this stream, by the id that names them (Event.recipients_id).
+        self.recipient_lists: dict[tuple[AgentId, ...], int] = {}
 
     def __repr__(self) -> str:
         return f"worker {self.worker_id} ({self.name or 'unnamed'} at {self.peer})"
@@ -505,10 +521,19 @@ class GrpcWorkerAgentRuntimeHost:
                 continue
             by_worker.setdefault(owner, []).append(recipient)
         for owner, recipients in by_worker.items():
-            # The envelope is re-serialized per owner with that owner's recipients only.
+            # The envelope is re-serialized per owner with that owner's recipients only; a
+            # list already sent on that stream goes by its id.
             del event.recipients[:]
-            for recipient in recipients:
-                agent_to_wire(recipient, event.recipients.add())
+            key = tuple(recipients)
+            lists = owner.recipient_lists
+            list_id = lists.get(key)
+            if list_id is None:
+                if len(lists) >= _MAX_RECIPIENT_LISTS:
+                    lists.clear()  # ids start over; each is sent with its list before it is used
+                list_id = lists[key] = len(lists) + 1
+                for recipient in recipients:
+                    agent_to_wire(recipient, event.recipients.add())
+            event.recipients_id = list_id
             owner.outbox.put(envelope)
 
     def _ack(self, worker: _Worker, op_id: int, failure: pb.Failure | None = None) -> None:

@@ -71,6 +71,7 @@ ReplyTo = Outbox | FrameSink
 """Where an incoming request is answered: the host's stream, or a direct connection."""
 
 _MAX_CHAIN = 256
+_MAX_RECIPIENT_LISTS = 65536  # recipient lists remembered per host stream (the host sends fewer)
 _UNREACHABLE_FOR = 30.0  # seconds a direct address that could not be connected to is not tried
 _MAX_BUDGET_US = 10**13  # about four months: anything larger is treated as "no deadline"
 _PUBLISH_BACKLOG = 8192
@@ -205,6 +206,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._peers: dict[str, Peer] = {}
         self._direct: dict[AgentId, str] = {}  # where the host said an agent lives
         self._unreachable: dict[str, float] = {}  # direct addresses that refused us, until when
+        self._recipient_lists: dict[int, list[AgentId]] = {}  # event recipients by id, for this host stream
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -337,6 +339,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                     response_deserializer=pb.Frame.FromString,
                 )(metadata=self._call_metadata)
                 loop = asyncio.get_running_loop()
+                self._recipient_lists.clear()  # ids name lists of one stream only
                 writer = loop.create_task(_write_frames(call, outbox, self._handshake()))
                 link = Link(loop.time())
                 heartbeat = loop.create_task(
@@ -350,7 +353,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                     for envelope in frame.envelopes:
                         kind = envelope.WhichOneof("body")
                         if kind == "event":
-                            await self._on_event(envelope.event)
+                            self._on_event(envelope.event)
                         elif kind == "request":
                             self._on_request(envelope.request, outbox)
                         elif kind == "response":
@@ -841,12 +844,12 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         while len(self._outbox) > _PUBLISH_BACKLOG and self._connection_task is not None:
             await asyncio.sleep(0.001)  # backpressure: let the stream catch up
 
-    async def _on_event(self, event: pb.Event) -> None:
+    def _on_event(self, event: pb.Event) -> None:
         try:
             ids = self._ids
             topic = ids.topic(event.topic_type, event.topic_source)
             sender = ids.agent(event.sender) if event.HasField("sender") else None
-            recipients = [ids.agent(ref) for ref in event.recipients]
+            recipients = self._recipients(event)
             message = self._read_payload(event.payload)
         except WireValidationError as e:
             logger.error("Dropped an event from the host: %s", e)
@@ -856,17 +859,27 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         if event.metadata and self._tracer is not None:
             token = otel_context.attach(propagate.extract(dict(event.metadata)))
         try:
-            await self._publish_to(
-                message,
-                topic,
-                recipients,
-                sender=sender,
-                cancellation_token=CancellationToken(),
-                message_id=event.message_id,
-            )
+            self._fan_out(message, topic, recipients, sender, CancellationToken(), event.message_id)
         finally:
             if token is not None:
                 otel_context.detach(token)
+
+    def _recipients(self, event: pb.Event) -> list[AgentId]:
+        """Who gets ``event`` here: the list it carries, or the one the host sent before
+        under its ``recipients_id`` on this stream."""
+        list_id = event.recipients_id
+        if not list_id or event.recipients:
+            ids = self._ids
+            recipients = [ids.agent(ref) for ref in event.recipients]
+            if list_id:
+                if len(self._recipient_lists) >= _MAX_RECIPIENT_LISTS:
+                    self._recipient_lists.clear()
+                self._recipient_lists[list_id] = recipients
+            return recipients
+        found = self._recipient_lists.get(list_id)
+        if found is None:
+            raise WireValidationError(f"unknown recipient list {list_id}")
+        return found
 
     # ------------------------------------------------------------------ registration
 

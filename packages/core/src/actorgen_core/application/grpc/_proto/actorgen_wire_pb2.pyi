@@ -225,7 +225,7 @@ class Cancel(_message.Message):
     def __init__(self, request_id: _Optional[int] = ...) -> None: ...
 
 class Event(_message.Message):
-    __slots__ = ("message_id", "topic_type", "topic_source", "sender", "payload", "recipients", "metadata")
+    __slots__ = ("message_id", "topic_type", "topic_source", "sender", "payload", "recipients", "metadata", "recipients_id")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -240,6 +240,7 @@ class Event(_message.Message):
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     RECIPIENTS_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    RECIPIENTS_ID_FIELD_NUMBER: _ClassVar[int]
     message_id: str
     topic_type: str
     topic_source: str
@@ -247,4 +248,5 @@ class Event(_message.Message):
     payload: Payload
     recipients: _containers.RepeatedCompositeFieldContainer[AgentRef]
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, message_id: _Optional[str] = ..., topic_type: _Optional[str] = ..., topic_source: _Optional[str] = ..., sender: _Optional[_Union[AgentRef, _Mapping]] = ..., payload: _Optional[_Union[Payload, _Mapping]] = ..., recipients: _Optional[_Iterable[_Union[AgentRef, _Mapping]]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    recipients_id: int
+    def __init__(self, message_id: _Optional[str] = ..., topic_type: _Optional[str] = ..., topic_source: _Optional[str] = ..., sender: _Optional[_Union[AgentRef, _Mapping]] = ..., payload: _Optional[_Union[Payload, _Mapping]] = ..., recipients: _Optional[_Iterable[_Union[AgentRef, _Mapping]]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., recipients_id: _Optional[int] = ...) -> None: ...
