@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from actorgen_core import (
     AgentId,
     DefaultSubscription,
@@ -15,9 +17,11 @@ from actorgen_core import (
     TypeSubscription,
     message_handler,
 )
+from actorgen_core.application import GrpcWorkerAgentRuntimeHost
+from actorgen_core.application.grpc import _host
 
 from .agents import Back, Bounce, GetTicks, Tick, Ticks, Trail
-from .conftest import Cluster
+from .conftest import Cluster, free_port
 
 
 async def wait_ticks(runtime: object, agent: AgentId, count: int, timeout: float = 30.0) -> Ticks:
@@ -127,3 +131,47 @@ async def test_prefix_and_default_routes_across_workers(cluster: Cluster) -> Non
     while not second.seqs and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     assert second.seqs == [5] and defaulted.seqs == [2]  # Tick(4) went out before Tick(5): FIFO, so it is gone
+
+
+async def test_recipient_lists_are_sent_once_and_their_ids_reused_safely(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The host names each recipient list it sends a worker and then sends only the name;
+    # with room for 3 names it starts over often. Every agent must still get exactly its
+    # events, in order.
+    monkeypatch.setattr(_host, "_MAX_RECIPIENT_LISTS", 3)
+    address = f"127.0.0.1:{free_port()}"
+    host = GrpcWorkerAgentRuntimeHost(address)
+    host.start()
+    try:
+        subscribers = cluster.worker(address)
+        await subscribers.start()
+        for agent_type in ("a", "b", "c"):
+            await LocalSubscriber.register(subscribers, agent_type, LocalSubscriber, skip_class_subscriptions=True)
+        routes = {"t1": ["a"], "t2": ["a", "b"], "t3": ["b", "c"], "t4": ["a", "b", "c"]}
+        for topic_type, agent_types in routes.items():
+            for agent_type in agent_types:
+                await subscribers.add_subscription(TypeSubscription(topic_type, agent_type))
+        publisher = cluster.worker(address)
+        await publisher.start()
+
+        expected: dict[AgentId, list[int]] = {}
+        seq = 0
+        for _ in range(3):  # each (topic, source) pair is a distinct list, revisited after the ids restarted
+            for source in ("s1", "s2"):
+                for topic_type, agent_types in routes.items():
+                    await publisher.publish_message(Tick(seq), TopicId(topic_type, source))
+                    for agent_type in agent_types:
+                        expected.setdefault(AgentId(agent_type, source), []).append(seq)
+                    seq += 1
+        deadline = time.monotonic() + 20
+        for agent_id, seqs in expected.items():
+            local = await subscribers.try_get_underlying_agent_instance(agent_id, LocalSubscriber)
+            while len(local.seqs) < len(seqs) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert local.seqs == seqs, agent_id
+        # Names were used (and reused): the worker holds at most the 3 the host had room for.
+        assert 1 <= len(subscribers._recipient_lists) <= 3
+    finally:
+        await cluster.aclose()
+        await host.stop()

@@ -30,10 +30,10 @@ from ._proto import actorgen_wire_pb2 as pb
 
 logger = logging.getLogger(ROOT_LOGGER_NAME)
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 """Bumped whenever a peer of another version would misread a frame; checked at Hello."""
 
-SERVICE_NAME = "actorgen.wire.v1.Gateway"
+SERVICE_NAME = "actorgen.wire.v2.Gateway"
 CONNECT_METHOD = f"/{SERVICE_NAME}/Connect"
 
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
