@@ -164,6 +164,15 @@ class FrameSink(asyncio.Protocol):
         elif not self.lost.done():
             self.lost.set_result("closed before it connected")
 
+    def abort(self) -> None:
+        """Close at once, dropping what is queued (the other side stopped answering)."""
+        self._closed = True
+        self._pending.clear()
+        if self._transport is not None:
+            self._transport.abort()
+        elif not self.lost.done():
+            self.lost.set_result("closed before it connected")
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -318,7 +327,7 @@ async def _run_peer(worker: GrpcWorkerAgentRuntime, peer: Peer) -> None:
         host, port = split_address(peer.address)
         async with asyncio.timeout(worker._connect_timeout):
             await loop.create_connection(lambda: sink, host, port, ssl=worker._direct_client_ssl)
-        watcher = loop.create_task(keep_alive(sink, sink.link, worker._liveness_timeout, sink.close))
+        watcher = loop.create_task(keep_alive(sink, sink.link, worker._liveness_timeout, sink.abort))
         reason = await sink.lost
     except asyncio.CancelledError:
         reason = "this worker stopped"
@@ -422,9 +431,8 @@ class DirectServer:
                         return _violation(sink, f"a Hello that is not from a worker of protocol {PROTOCOL_VERSION}")
                     accepted = True
                     hello_timer.cancel()
-                    self._connections.add(sink)
                     sink.put(pb.Envelope(welcome=pb.Welcome(protocol_version=PROTOCOL_VERSION)))
-                    watch(loop.create_task(keep_alive(sink, sink.link, worker._liveness_timeout, sink.close)))
+                    watch(loop.create_task(keep_alive(sink, sink.link, worker._liveness_timeout, sink.abort)))
                 elif kind != "heartbeat" or not accepted:
                     return _violation(sink, f"a {kind or 'empty'} envelope")
             return True
@@ -432,14 +440,19 @@ class DirectServer:
         def watch(watcher: asyncio.Task[None]) -> None:
             def ended(_: asyncio.Future[str]) -> None:
                 watcher.cancel()
-                self._connections.discard(sink)
                 worker._route_closed(sink)
 
             sink.lost.add_done_callback(ended)
 
         sink = FrameSink(worker._max_bytes, on_frame, expect_preamble=True)
         hello_timer = loop.call_later(HELLO_TIMEOUT, _hello_missing, sink)
-        sink.lost.add_done_callback(lambda _: hello_timer.cancel())
+        self._connections.add(sink)  # every connection, accepted or not, ends with the server
+
+        def forget(_: asyncio.Future[str]) -> None:
+            hello_timer.cancel()
+            self._connections.discard(sink)
+
+        sink.lost.add_done_callback(forget)
         return sink
 
 
