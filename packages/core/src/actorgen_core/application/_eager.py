@@ -64,23 +64,25 @@ else:
 
     _SUSPENDED: Any = object()
     _future_set_result = asyncio.Future.set_result  # a Task's own set_result refuses; its Future's does not
+    _Task = asyncio.Task
 
     @types.coroutine
-    def _drive(coro: Coroutine[Any, Any, Any], frame: CallFrame | None) -> Generator[Any, Any, Any]:
-        """What the 3.11 task runs: ``coro``, whose first step is taken by start_task.
+    def _continue(state: list[Any]) -> Generator[Any, Any, Any]:
+        """What the 3.11 task runs after start_task took the coroutine's first step itself.
 
-        start_task primes this generator itself, with the new task set as the current
-        task: that runs the coroutine's first step and stops at ``yield _SUSPENDED`` (or
-        finishes, and start_task has the outcome). The task's own first step then resumes
-        here and hands on what the coroutine yielded, so the task waits on it as if it had
-        yielded it itself; after that every value and exception passes straight through.
+        The task is built around this generator before the first step (so the task is the
+        current one during it), unstarted. If the first step finished or raised, ``state``
+        stays empty and the generator is never needed (if the task's own step runs anyway,
+        it ends at once). If the coroutine waits, start_task puts ``(coro, yielded)`` in
+        ``state`` and primes the generator up to ``yield _SUSPENDED``; the task's first
+        step then resumes it, and it hands on what the coroutine yielded, so the task waits
+        on that as if the coroutine had yielded it itself. After that every value and
+        exception passes straight through.
         """
-        if frame is not None:
-            CURRENT_FRAME.set(frame)
-        try:
-            yielded = coro.send(None)
-        except StopIteration as finished:
-            return finished.value
+        if not state:
+            return None
+        coro, yielded = state
+        state.clear()
         try:
             yield _SUSPENDED
         except BaseException as exc:
@@ -139,7 +141,10 @@ else:
         Returns ``(task, None)`` if the coroutine is waiting, ``(None, result)`` if it
         finished in its first step; raises the coroutine's exception if it raised there.
         """
-        driver = _drive(coro, frame)
+        if frame is not None:
+            context.run(CURRENT_FRAME.set, frame)
+        state: list[Any] = []
+        driver = _continue(state)
         # Build the task, holding its first step back (see _StepCatcher) on asyncio's own
         # loops without a task factory; other loops get loop.create_task. Written out here
         # rather than in a helper: it runs once per delivery.
@@ -154,7 +159,7 @@ else:
             assert namespace is not None  # a catcher exists only for loops with a namespace
             namespace["call_soon"] = catcher  # shadows BaseEventLoop.call_soon on this loop only
             try:
-                task = asyncio.Task(driver, loop=loop, context=context)
+                task = _Task(driver, loop=loop, context=context)
             finally:
                 del namespace["call_soon"]
             step = catcher.step
@@ -167,7 +172,7 @@ else:
             _leave_task(loop, previous)
         _enter_task(loop, task)
         try:
-            context.run(driver.send, None)
+            yielded = context.run(coro.send, None)
         except StopIteration as finished:
             if step is not None:
                 if task._must_cancel:  # type: ignore[attr-defined]
@@ -183,6 +188,8 @@ else:
             _leave_task(loop, task)
             if previous is not None:
                 _enter_task(loop, previous)
+        state += (coro, yielded)
+        driver.send(None)  # primed: its next resumption hands ``yielded`` to the task
         if step is not None:
             loop.call_soon(step, context=context)  # it waits: the task takes over from here
         return task, None

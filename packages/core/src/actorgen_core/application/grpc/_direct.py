@@ -76,8 +76,12 @@ def already_serialized(frame: bytes) -> bytes:
 class FrameSink(asyncio.Protocol):
     """One direct connection, either end: length-prefixed Frames in and out.
 
-    Outgoing envelopes are serialized at ``put`` and written together once per turn of the
-    event loop, so a burst costs one write. Incoming bytes are checked as they arrive: a
+    Outgoing envelopes are serialized at ``put`` and written in batches: the replies to one
+    incoming frame together when it has been handled, a lone envelope at once when nothing
+    else runs in this turn of the event loop, otherwise at the end of the turn or every 16
+    envelopes, whichever comes first (docs/protocol.md, "The direct connection").
+    ``replayable`` is accepted for the host outbox's interface and means nothing here.
+    Incoming bytes are checked as they arrive: a
     length over the limit, a frame that does not parse, or (on the server) a missing
     preamble closes the connection before anything is delivered.
     """
