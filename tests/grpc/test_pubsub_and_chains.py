@@ -175,3 +175,40 @@ async def test_recipient_lists_are_sent_once_and_their_ids_reused_safely(
     finally:
         await cluster.aclose()
         await host.stop()
+
+
+async def test_a_tight_publish_loop_lets_other_tasks_run(cluster: Cluster) -> None:
+    # As in-process: publishing never waits for the wire, but a loop of publishes still
+    # lets the event loop turn every few messages (the stream's writer, other tasks).
+    address = f"127.0.0.1:{free_port()}"
+    host = GrpcWorkerAgentRuntimeHost(address)
+    host.start()
+    try:
+        worker = cluster.worker(address)
+        await worker.start()
+        await LocalSubscriber.register(worker, "local_sub", LocalSubscriber, skip_class_subscriptions=True)
+        await worker.add_subscription(TypeSubscription("busy", "local_sub"))
+        turns = 0
+
+        async def count_turns() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0)
+
+        counter = asyncio.ensure_future(count_turns())
+        await asyncio.sleep(0)
+        before = turns
+        for seq in range(1600):
+            await worker.publish_message(Tick(seq), TopicId("busy", "s"))
+        during = turns - before
+        counter.cancel()
+        assert during >= 50  # about one turn per 16 publishes; none without the yield
+        local = await worker.try_get_underlying_agent_instance(AgentId("local_sub", "s"), LocalSubscriber)
+        deadline = time.monotonic() + 20
+        while len(local.seqs) < 1600 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert local.seqs == list(range(1600))
+    finally:
+        await cluster.aclose()
+        await host.stop()

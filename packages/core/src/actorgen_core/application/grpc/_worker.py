@@ -843,6 +843,9 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._outbox.put(envelope, replayable=True)
         while len(self._outbox) > _PUBLISH_BACKLOG and self._connection_task is not None:
             await asyncio.sleep(0.001)  # backpressure: let the stream catch up
+        # As in-process: a tight loop of publishes lets other tasks run every few messages,
+        # the stream's writer among them, so a burst starts flowing before it ends.
+        await self._maybe_yield()
 
     def _on_event(self, event: pb.Event) -> None:
         try:
