@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -133,6 +135,19 @@ async def test_prefix_and_default_routes_across_workers(cluster: Cluster) -> Non
     assert second.seqs == [5] and defaulted.seqs == [2]  # Tick(4) went out before Tick(5): FIFO, so it is gone
 
 
+@contextlib.asynccontextmanager
+async def host_in_this_process(cluster: Cluster) -> AsyncIterator[str]:
+    """A host in the test process (so a test can change its settings); yields its address."""
+    address = f"127.0.0.1:{free_port()}"
+    host = GrpcWorkerAgentRuntimeHost(address)
+    host.start()
+    try:
+        yield address
+    finally:
+        await cluster.aclose()
+        await host.stop()
+
+
 async def test_recipient_lists_are_sent_once_and_their_ids_reused_safely(
     cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,10 +155,7 @@ async def test_recipient_lists_are_sent_once_and_their_ids_reused_safely(
     # with room for 3 names it starts over often. Every agent must still get exactly its
     # events, in order.
     monkeypatch.setattr(_host, "_MAX_RECIPIENT_LISTS", 3)
-    address = f"127.0.0.1:{free_port()}"
-    host = GrpcWorkerAgentRuntimeHost(address)
-    host.start()
-    try:
+    async with host_in_this_process(cluster) as address:
         subscribers = cluster.worker(address)
         await subscribers.start()
         for agent_type in ("a", "b", "c"):
@@ -172,18 +184,12 @@ async def test_recipient_lists_are_sent_once_and_their_ids_reused_safely(
             assert local.seqs == seqs, agent_id
         # Names were used (and reused): the worker holds at most the 3 the host had room for.
         assert 1 <= len(subscribers._recipient_lists) <= 3
-    finally:
-        await cluster.aclose()
-        await host.stop()
 
 
 async def test_a_tight_publish_loop_lets_other_tasks_run(cluster: Cluster) -> None:
     # As in-process: publishing never waits for the wire, but a loop of publishes still
     # lets the event loop turn every few messages (the stream's writer, other tasks).
-    address = f"127.0.0.1:{free_port()}"
-    host = GrpcWorkerAgentRuntimeHost(address)
-    host.start()
-    try:
+    async with host_in_this_process(cluster) as address:
         worker = cluster.worker(address)
         await worker.start()
         await LocalSubscriber.register(worker, "local_sub", LocalSubscriber, skip_class_subscriptions=True)
@@ -209,6 +215,3 @@ async def test_a_tight_publish_loop_lets_other_tasks_run(cluster: Cluster) -> No
         while len(local.seqs) < 1600 and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         assert local.seqs == list(range(1600))
-    finally:
-        await cluster.aclose()
-        await host.stop()
