@@ -255,6 +255,12 @@ async def test_direct_server_of_a_worker_checks_like_the_host(cluster: Cluster) 
     envelopes, closed = await _raw_direct(direct, PREAMBLE + _framed(requests))
     assert closed and envelopes == []
 
+    # Before its Hello a client gets 64 KiB per frame, whatever the worker's own limit.
+    roomy = cluster.worker(address, token="tok")  # max_message_bytes: the 4 MiB default
+    await roomy.start()
+    envelopes, closed = await _raw_direct(roomy._direct_address, PREAMBLE + struct.pack(">I", 100_000) + b"\x0a" * 100)
+    assert closed and envelopes == []
+
     # After all that, the worker still serves: through the host, then directly.
     caller = cluster.worker(address, token="tok")
     await caller.start()

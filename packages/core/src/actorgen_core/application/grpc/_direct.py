@@ -41,6 +41,7 @@ PREAMBLE = b"actorgen-direct\x00"
 """First bytes of every direct connection: anything else is cut off before it is parsed."""
 
 _LENGTH = struct.Struct(">I")
+_HELLO_MAX_BYTES = 64 * 1024  # largest frame accepted before the Hello
 _NOT_CONNECTED = "not connected"
 _EAGER_WRITE = 16
 """Envelopes after which a burst is written without waiting for the end of the turn: with
@@ -96,6 +97,7 @@ class FrameSink(asyncio.Protocol):
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._max_bytes = max_bytes
+        self.max_frame_bytes = max_bytes  # of incoming frames (the server lowers it until the Hello)
         self._batch_bytes = min(_BATCH_BYTES, max_bytes // 2)
         self._on_frame = on_frame
         self._buffer = bytearray()
@@ -224,8 +226,8 @@ class FrameSink(asyncio.Protocol):
         try:
             while end - position >= 4:
                 (size,) = _LENGTH.unpack_from(view, position)
-                if size > self._max_bytes:
-                    self._refuse(f"a frame of {size} bytes is over the limit of {self._max_bytes}")
+                if size > self.max_frame_bytes:
+                    self._refuse(f"a frame of {size} bytes is over the limit of {self.max_frame_bytes}")
                     return
                 if end - position - 4 < size:
                     break
@@ -435,6 +437,7 @@ class DirectServer:
                         return _violation(sink, f"a Hello that is not from a worker of protocol {PROTOCOL_VERSION}")
                     accepted = True
                     hello_timer.cancel()
+                    sink.max_frame_bytes = worker._max_bytes
                     sink.put(pb.Envelope(welcome=pb.Welcome(protocol_version=PROTOCOL_VERSION)))
                     watch(loop.create_task(keep_alive(sink, sink.link, worker._liveness_timeout, sink.abort)))
                 elif kind != "heartbeat" or not accepted:
@@ -449,6 +452,8 @@ class DirectServer:
             sink.lost.add_done_callback(ended)
 
         sink = FrameSink(worker._max_bytes, on_frame, expect_preamble=True)
+        # Nobody gets to make this worker hold megabytes before saying who they are.
+        sink.max_frame_bytes = min(_HELLO_MAX_BYTES, worker._max_bytes)
         hello_timer = loop.call_later(HELLO_TIMEOUT, _hello_missing, sink)
         self._connections.add(sink)  # every connection, accepted or not, ends with the server
 
