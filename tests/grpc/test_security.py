@@ -204,7 +204,9 @@ def _peer_hello(token: str = "", *, peer: bool = True) -> pb.Frame:
     return pb.Frame(envelopes=[pb.Envelope(hello=hello)])
 
 
-async def test_direct_server_of_a_worker_checks_like_the_host(cluster: Cluster) -> None:
+async def test_direct_server_of_a_worker_checks_like_the_host(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
     _, address = cluster.start_host(None, "--token-env", "TEST_HOST_TOKEN", env={"TEST_HOST_TOKEN": "tok"})
     worker = cluster.worker(address, token="tok", max_message_bytes=65536)
     await worker.start()
@@ -260,6 +262,9 @@ async def test_direct_server_of_a_worker_checks_like_the_host(cluster: Cluster) 
     await roomy.start()
     envelopes, closed = await _raw_direct(roomy._direct_address, PREAMBLE + struct.pack(">I", 100_000) + b"\x0a" * 100)
     assert closed and envelopes == []
+
+    assert "Fatal error" not in caplog.text and "Traceback" not in caplog.text  # refused cleanly
+    assert caplog.text.count("Cut off the direct connection") >= 9
 
     # After all that, the worker still serves: through the host, then directly.
     caller = cluster.worker(address, token="tok")

@@ -254,7 +254,7 @@ class FrameSink(asyncio.Protocol):
     def _refuse(self, why: str) -> None:
         peer = self._transport.get_extra_info("peername") if self._transport is not None else None
         logger.warning("Cut off the direct connection with %s: %s", _address_text(peer), why)
-        self._buffer.clear()
+        self._buffer = bytearray()  # (not clear(): data_received may hold a view of the old one)
         self.close()
         if self._transport is not None:
             self._transport.abort()
