@@ -263,6 +263,17 @@ async def test_direct_server_of_a_worker_checks_like_the_host(
     envelopes, closed = await _raw_direct(roomy._direct_address, PREAMBLE + struct.pack(">I", 100_000) + b"\x0a" * 100)
     assert closed and envelopes == []
 
+    # Connections that never say Hello: past 128 at once, new ones are cut off at once;
+    # once they go, connections are taken again.
+    idle = [await asyncio.open_connection(*direct.rsplit(":", 1)) for _ in range(128)]
+    envelopes, closed = await _raw_direct(direct, PREAMBLE + _framed(_peer_hello("tok")), wait=2.0)
+    assert closed and envelopes == []
+    for _, writer in idle:
+        writer.close()
+    await asyncio.sleep(0.3)
+    envelopes, closed = await _raw_direct(direct, PREAMBLE + _framed(_peer_hello("tok")), wait=0.5)
+    assert not closed and envelopes[0].HasField("welcome")
+
     assert "Fatal error" not in caplog.text and "Traceback" not in caplog.text  # refused cleanly
     assert caplog.text.count("Cut off the direct connection") >= 9
 

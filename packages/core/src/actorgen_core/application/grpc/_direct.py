@@ -42,6 +42,7 @@ PREAMBLE = b"actorgen-direct\x00"
 
 _LENGTH = struct.Struct(">I")
 _HELLO_MAX_BYTES = 64 * 1024  # largest frame accepted before the Hello
+_MAX_WAITING = 128  # connections at once that have not said Hello yet; more are cut off
 _NOT_CONNECTED = "not connected"
 _EAGER_WRITE = 16
 """Envelopes after which a burst is written without waiting for the end of the turn: with
@@ -98,6 +99,7 @@ class FrameSink(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._max_bytes = max_bytes
         self.max_frame_bytes = max_bytes  # of incoming frames (the server lowers it until the Hello)
+        self.refusal: str | None = None  # set: the connection is cut off as soon as it is made
         self._batch_bytes = min(_BATCH_BYTES, max_bytes // 2)
         self._on_frame = on_frame
         self._buffer = bytearray()
@@ -191,6 +193,9 @@ class FrameSink(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
+        if self.refusal is not None:
+            self._refuse(self.refusal)
+            return
         if self._closed:
             transport.close()
             return
@@ -387,6 +392,7 @@ class DirectServer:
         self._ssl = ssl_context
         self._server: asyncio.Server | None = None
         self._connections: set[FrameSink] = set()
+        self._waiting = 0  # connections whose Hello has not been accepted yet
 
     async def start(self) -> int:
         host, port = split_address(self._listen)
@@ -436,6 +442,7 @@ class DirectServer:
                     if not hello.peer or hello.protocol_version != PROTOCOL_VERSION:
                         return _violation(sink, f"a Hello that is not from a worker of protocol {PROTOCOL_VERSION}")
                     accepted = True
+                    self._waiting -= 1
                     hello_timer.cancel()
                     sink.max_frame_bytes = worker._max_bytes
                     sink.put(pb.Envelope(welcome=pb.Welcome(protocol_version=PROTOCOL_VERSION)))
@@ -452,12 +459,19 @@ class DirectServer:
             sink.lost.add_done_callback(ended)
 
         sink = FrameSink(worker._max_bytes, on_frame, expect_preamble=True)
-        # Nobody gets to make this worker hold megabytes before saying who they are.
+        if self._waiting >= _MAX_WAITING:
+            sink.refusal = f"{_MAX_WAITING} other connections are still to say Hello"
+            return sink
+        # Nobody gets to make this worker hold megabytes, or many connections, before
+        # saying who they are.
         sink.max_frame_bytes = min(_HELLO_MAX_BYTES, worker._max_bytes)
+        self._waiting += 1
         hello_timer = loop.call_later(HELLO_TIMEOUT, _hello_missing, sink)
         self._connections.add(sink)  # every connection, accepted or not, ends with the server
 
         def forget(_: asyncio.Future[str]) -> None:
+            if not accepted:
+                self._waiting -= 1
             hello_timer.cancel()
             self._connections.discard(sink)
 
