@@ -717,7 +717,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             deadline = None if budget is None else loop.time() + budget
             frame = self._chains.stand_in(sender, deadline, request.chain)
             context.run(CURRENT_FRAME.set, frame)
-        if request.metadata and self._tracer is not None:
+        if self._tracer is not None and request.metadata:
             context.run(otel_context.attach, propagate.extract(dict(request.metadata)))
         timeout = math.inf if budget is None else budget
         key = (reply_to, request_id)
@@ -859,7 +859,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             return
         self._local_ids.update(recipients)
         token = None
-        if event.metadata and self._tracer is not None:
+        if self._tracer is not None and event.metadata:
             token = otel_context.attach(propagate.extract(dict(event.metadata)))
         try:
             self._fan_out(message, topic, recipients, sender, CancellationToken(), event.message_id)
