@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
 import pytest
 
-from actorgen_core import AgentId, CancellationToken
+from actorgen_core import AgentId, CancellationToken, MessageContext, RoutedAgent, message_handler
 from actorgen_core.application.grpc import RemoteHandlerError
 from actorgen_core.exceptions import AgentNotFoundError, CantHandleException, RequestTimeoutError
 
@@ -98,3 +99,35 @@ async def test_a_message_over_the_size_limit_is_refused_alone(cluster: Cluster) 
         await worker.send_message(Fail("x" * 300_000), AgentId("echo", "big"), timeout=10)
     # The stream was never at risk: the next request goes through as usual.
     assert (await worker.send_message(Ping(1), AgentId("echo", "big"), timeout=10)).n == 1
+
+
+class GivesUp(RoutedAgent):
+    """A handler that raises CancelledError itself, before it ever waits."""
+
+    def __init__(self) -> None:
+        super().__init__("gives up")
+
+    @message_handler
+    async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
+        if message.n < 0:
+            raise asyncio.CancelledError("gave up")
+        return Pong(message.n, os.getpid(), "k")
+
+
+async def test_a_handler_raising_cancelled_error_answers_its_remote_caller(cluster: Cluster) -> None:
+    _, address = cluster.start_host()
+    callee = cluster.worker(address)
+    caller = cluster.worker(address)
+    await callee.start()
+    await caller.start()
+    await GivesUp.register(callee, "gives_up", GivesUp, skip_class_subscriptions=True)
+    started = time.monotonic()
+    with pytest.raises(RemoteHandlerError) as raised:
+        await caller.send_message(Ping(-1), AgentId("gives_up", "k"), timeout=20)
+    assert raised.value.remote_type == "CancelledError" and time.monotonic() - started < 5
+    # The worker's connection to the host took no harm: it serves on, through the host
+    # and directly.
+    for n in (1, 2):
+        assert (await caller.send_message(Ping(n), AgentId("gives_up", "k"), timeout=10)).n == n
+    with pytest.raises(RemoteHandlerError):
+        await caller.send_message(Ping(-2), AgentId("gives_up", "k"), timeout=20)

@@ -734,7 +734,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         # the reply is done (or at once, if the handler finished in its first step).
         try:
             reply, result = context.run(self._request_nowait, message, target, sender, request.message_id, timeout)
-        except Exception as e:
+        except (Exception, asyncio.CancelledError) as e:  # a handler may raise CancelledError itself
             self._served(key, frame, None, e)
             return
         if reply is None:
