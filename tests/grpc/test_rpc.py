@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from actorgen_core import AgentId, CancellationToken, MessageContext, RoutedAgent, message_handler
+from actorgen_core import (
+    AgentId,
+    CancellationToken,
+    DefaultInterventionHandler,
+    MessageContext,
+    RoutedAgent,
+    message_handler,
+)
 from actorgen_core.application.grpc import RemoteHandlerError
 from actorgen_core.exceptions import AgentNotFoundError, CantHandleException, RequestTimeoutError
 
@@ -114,9 +121,11 @@ class GivesUp(RoutedAgent):
         return Pong(message.n, os.getpid(), "k")
 
 
-async def test_a_handler_raising_cancelled_error_answers_its_remote_caller(cluster: Cluster) -> None:
+@pytest.mark.parametrize("observed", [False, True], ids=["plain", "with-intervention"])
+async def test_a_handler_raising_cancelled_error_answers_its_remote_caller(cluster: Cluster, observed: bool) -> None:
     _, address = cluster.start_host()
-    callee = cluster.worker(address)
+    # An intervention handler makes the worker serve requests through its observed path.
+    callee = cluster.worker(address, intervention_handlers=[DefaultInterventionHandler()] if observed else None)
     caller = cluster.worker(address)
     await callee.start()
     await caller.start()

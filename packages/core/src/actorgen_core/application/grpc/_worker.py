@@ -787,11 +787,15 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             result = await SingleThreadedAgentRuntime.send_message(
                 self, message, target, sender=sender, message_id=message_id or None, timeout=timeout
             )
-        except asyncio.CancelledError:
-            self._incoming.pop(key, None)
-            if frame is not None:
-                self._chains.end(frame)
-            return  # the caller gave up (or the connection went): nobody reads an answer
+        except asyncio.CancelledError as e:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                self._incoming.pop(key, None)
+                if frame is not None:
+                    self._chains.end(frame)
+                return  # the caller gave up (or the connection went): nobody reads an answer
+            self._served(key, frame, None, e)  # the handler raised it itself: the caller hears of it
+            return
         except Exception as e:
             self._served(key, frame, None, e)
             return
