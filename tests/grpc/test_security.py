@@ -336,10 +336,13 @@ async def test_the_direct_path_under_mutual_tls(cluster: Cluster, tmp_path: Path
     host, port = direct.rsplit(":", 1)
     anonymous = ssl.create_default_context(cadata=ca.decode())
     anonymous.check_hostname = False
+    writer = None
     with pytest.raises((ssl.SSLError, ConnectionError, asyncio.IncompleteReadError)):
         reader, writer = await asyncio.open_connection(host, int(port), ssl=anonymous)
         writer.write(PREAMBLE + _framed(_peer_hello()))
         await reader.readexactly(1)
+    if writer is not None:
+        writer.close()
 
     # A worker with only the CA (server-side TLS to the host) has no certificate to show:
     # its requests all go through the host.
