@@ -343,13 +343,16 @@ async def _run_peer(worker: GrpcWorkerAgentRuntime, peer: Peer) -> None:
     except asyncio.CancelledError:
         reason = "this worker stopped"
         raise
-    except (OSError, TimeoutError, ValueError) as e:
+    except (OSError, TimeoutError, ValueError) as e:  # ssl.SSLError is an OSError
         reason = f"could not connect: {type(e).__name__}: {e}"
+    except Exception as e:
+        reason = f"{type(e).__name__}: {e}"
+        logger.exception("Error in the direct connection to %s", peer.address)
     finally:
         if watcher is not None:
             watcher.cancel()
-        if sink.link.last_heard + worker._liveness_timeout < loop.time():
-            reason = "the worker went silent"
+            if sink.link.last_heard + worker._liveness_timeout < loop.time():
+                reason = "the worker went silent"
         sink.close()
         worker._peer_lost(peer, reason)
 
