@@ -22,6 +22,7 @@ from ...base import AgentId, Subscription, TopicId
 from ...base._constants import ROOT_LOGGER_NAME
 from ._errors import WireValidationError
 from ._proto import actorgen_wire_pb2 as pb
+from ._signals import DEFAULT_SIGNALS, until_signal
 from ._wire import (
     DEFAULT_MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
@@ -32,6 +33,7 @@ from ._wire import (
     accept_stream,
     agent_from_wire,
     agent_to_wire,
+    already_serialized,
     route_from_wire,
 )
 
@@ -269,7 +271,7 @@ class GrpcWorkerAgentRuntimeHost:
                 "Connect": grpc.stream_stream_rpc_method_handler(
                     self._connect,
                     request_deserializer=pb.Frame.FromString,
-                    response_serializer=_already_serialized,
+                    response_serializer=already_serialized,
                 )
             },
         )
@@ -308,19 +310,9 @@ class GrpcWorkerAgentRuntimeHost:
             worker.outbox.close()
         await server.stop(grace)
 
-    async def stop_when_signal(
-        self, grace: float = 5, signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT)
-    ) -> None:
+    async def stop_when_signal(self, grace: float = 5, signals: Sequence[signal.Signals] = DEFAULT_SIGNALS) -> None:
         """Wait for one of ``signals``, then stop."""
-        loop = asyncio.get_running_loop()
-        received = asyncio.Event()
-        for sig in signals:
-            loop.add_signal_handler(sig, received.set)
-        try:
-            await received.wait()
-        finally:
-            for sig in signals:
-                loop.remove_signal_handler(sig)
+        await until_signal(signals)
         await self.stop(grace)
 
     async def _watch_liveness(self) -> None:
@@ -600,10 +592,6 @@ def _usable_direct_address(advertised: str, peer: str) -> str:
     if loopback and not peer_is_loopback:
         return ""
     return advertised
-
-
-def _already_serialized(frame: bytes) -> bytes:
-    return frame
 
 
 class _Misbehaving(Exception):

@@ -11,8 +11,8 @@ import asyncio
 import hmac
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
 
 import grpc
 
@@ -46,6 +46,37 @@ Kind = pb.Failure.Kind
 
 HELLO_TIMEOUT = 10.0
 """Seconds a new stream has to send its Hello before it is cut off."""
+
+
+class Link:
+    """When a stream last showed a sign of life (any frame)."""
+
+    __slots__ = ("last_heard",)
+
+    def __init__(self, now: float) -> None:
+        self.last_heard = now
+
+
+class _Puts(Protocol):
+    def put(self, envelope: pb.Envelope) -> None: ...
+
+
+async def keep_alive(outbox: _Puts, link: Link, timeout: float, on_silence: Callable[[], None]) -> None:
+    """Send a heartbeat about once a second; call ``on_silence`` when the other side went quiet.
+    For every stream and direct connection, either end."""
+    loop = asyncio.get_running_loop()
+    envelope = pb.Envelope(heartbeat=pb.Heartbeat())
+    while True:
+        await asyncio.sleep(min(1.0, timeout / 3))
+        if loop.time() - link.last_heard > timeout:
+            on_silence()
+            return
+        outbox.put(envelope)
+
+
+def already_serialized(frame: bytes) -> bytes:
+    """The gRPC (de)serializer for frames we serialize ourselves (``frame_bytes``)."""
+    return frame
 
 
 def token_matches(context: grpc.aio.ServicerContext[Any, Any], token: str | None) -> bool:
@@ -263,10 +294,6 @@ class Outbox:
     def close(self) -> None:
         self._closed = True
         self._wakeup.set()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def take_replayable(self) -> list[bytes]:
         """Remove everything queued; return the envelopes marked replayable."""

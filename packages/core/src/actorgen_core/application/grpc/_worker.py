@@ -45,20 +45,24 @@ from .._delivery import is_drop
 from .._eager import start_task
 from .._single_threaded_agent_runtime import DEFAULT_TIMEOUT, SingleThreadedAgentRuntime
 from .._state_store import StateStore
-from ._direct import DirectServer, FrameSink, Link, Peer, already_serialized, direct_ssl_contexts, keep_alive, new_peer
+from ._direct import DirectServer, FrameSink, Peer, direct_ssl_contexts, new_peer
 from ._errors import HostUnavailableError, WireValidationError, WorkerLostError
 from ._frames import CURRENT_FRAME, MAX_FRAME_ID, CallChains, CallFrame
 from ._proto import actorgen_wire_pb2 as pb
+from ._signals import DEFAULT_SIGNALS, until_signal
 from ._wire import (
     CONNECT_METHOD,
     DEFAULT_MAX_MESSAGE_BYTES,
     PROTOCOL_VERSION,
     Kind,
+    Link,
     Outbox,
     WireIds,
     agent_to_wire,
+    already_serialized,
     exception_of,
     failure_of,
+    keep_alive,
     route_to_wire,
 )
 
@@ -269,17 +273,9 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         else:
             await super().close()
 
-    async def stop_when_signal(self, signals: Sequence[signal.Signals] = (signal.SIGTERM, signal.SIGINT)) -> None:
+    async def stop_when_signal(self, signals: Sequence[signal.Signals] = DEFAULT_SIGNALS) -> None:
         """Wait for one of ``signals``, then stop."""
-        loop = asyncio.get_running_loop()
-        received = asyncio.Event()
-        for sig in signals:
-            loop.add_signal_handler(sig, received.set)
-        try:
-            await received.wait()
-        finally:
-            for sig in signals:
-                loop.remove_signal_handler(sig)
+        await until_signal(signals)
         await self.stop()
 
     async def _shutdown_direct(self) -> None:
