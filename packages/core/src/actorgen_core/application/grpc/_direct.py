@@ -25,12 +25,12 @@ import os
 import ssl
 import struct
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import TYPE_CHECKING
 
 from ...base._constants import ROOT_LOGGER_NAME
 from ._proto import actorgen_wire_pb2 as pb
-from ._wire import _BATCH_BYTES, HELLO_TIMEOUT, PROTOCOL_VERSION, Outbox, frame_bytes
+from ._wire import _BATCH_BYTES, HELLO_TIMEOUT, PROTOCOL_VERSION, Link, frame_bytes, keep_alive
 
 if TYPE_CHECKING:
     from ._worker import GrpcWorkerAgentRuntime
@@ -50,31 +50,6 @@ _EAGER_WRITE = 16
 work at once instead of taking turns) for about the same CPU per RPC."""
 
 
-class Link:
-    """When a stream last showed a sign of life (any frame)."""
-
-    __slots__ = ("last_heard",)
-
-    def __init__(self, now: float) -> None:
-        self.last_heard = now
-
-
-async def keep_alive(outbox: Outbox | FrameSink, link: Link, timeout: float, on_silence: Callable[[], None]) -> None:
-    """Send a heartbeat about once a second; call ``on_silence`` when the other side went quiet."""
-    loop = asyncio.get_running_loop()
-    envelope = pb.Envelope(heartbeat=pb.Heartbeat())
-    while True:
-        await asyncio.sleep(min(1.0, timeout / 3))
-        if loop.time() - link.last_heard > timeout:
-            on_silence()
-            return
-        outbox.put(envelope)
-
-
-def already_serialized(frame: bytes) -> bytes:
-    return frame
-
-
 class FrameSink(asyncio.Protocol):
     """One direct connection, either end: length-prefixed Frames in and out.
 
@@ -82,7 +57,6 @@ class FrameSink(asyncio.Protocol):
     incoming frame together when it has been handled, a lone envelope at once when nothing
     else runs in this turn of the event loop, otherwise at the end of the turn or every 16
     envelopes, whichever comes first (docs/protocol.md, "The direct connection").
-    ``replayable`` is accepted for the host outbox's interface and means nothing here.
     Incoming bytes are checked as they arrive: a
     length over the limit, a frame that does not parse, or (on the server) a missing
     preamble closes the connection before anything is delivered.
@@ -97,6 +71,8 @@ class FrameSink(asyncio.Protocol):
         greeting: bytes = b"",
     ) -> None:
         self._loop = asyncio.get_running_loop()
+        # What the loop will run next (asyncio's own loops); empty: nothing else runs this turn.
+        self._ready: Sized | None = getattr(self._loop, "_ready", None)
         self._max_bytes = max_bytes
         self.max_frame_bytes = max_bytes  # of incoming frames (the server lowers it until the Hello)
         self.refusal: str | None = None  # set: the connection is cut off as soon as it is made
@@ -115,10 +91,10 @@ class FrameSink(asyncio.Protocol):
 
     # ---- writing
 
-    def put(self, envelope: pb.Envelope, *, replayable: bool = False) -> None:
+    def put(self, envelope: pb.Envelope) -> None:
         self.put_serialized(envelope.SerializeToString())
 
-    def put_serialized(self, data: bytes, *, replayable: bool = False) -> None:
+    def put_serialized(self, data: bytes) -> None:
         if self._closed:
             return
         pending = self._pending
@@ -131,7 +107,7 @@ class FrameSink(asyncio.Protocol):
         if not self._flush_scheduled:
             if self._corked:
                 return  # written when the frame being read is done
-            ready = getattr(self._loop, "_ready", None)
+            ready = self._ready
             if ready is not None and not ready and self._transport is not None:
                 # Nothing else runs in this turn of the loop: nothing could join the batch,
                 # so write now instead of spending another turn (and a poll) on it.
@@ -180,13 +156,6 @@ class FrameSink(asyncio.Protocol):
             self._transport.abort()
         elif not self.lost.done():
             self.lost.set_result("closed before it connected")
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def __len__(self) -> int:
-        return len(self._pending)
 
     # ---- asyncio.Protocol
 
@@ -422,64 +391,79 @@ class DirectServer:
                 pass
 
     def _accept(self) -> FrameSink:
-        worker = self._worker
-        token = self._token
-        loop = asyncio.get_running_loop()
-        accepted = False
-        sink: FrameSink
-
-        def on_frame(frame: pb.Frame) -> bool:
-            nonlocal accepted
-            for envelope in frame.envelopes:
-                kind = envelope.WhichOneof("body")
-                if kind == "request":
-                    if not accepted:
-                        return _violation(sink, "a request before its Hello")
-                    worker._on_request(envelope.request, sink, direct=True)
-                elif kind == "cancel":
-                    worker._on_cancel(envelope.cancel.request_id, sink)
-                elif kind == "hello" and not accepted:
-                    hello = envelope.hello
-                    if token is not None and not hmac.compare_digest(hello.token.encode(), token.encode()):
-                        return _violation(sink, "a missing or wrong token")
-                    if not hello.peer or hello.protocol_version != PROTOCOL_VERSION:
-                        return _violation(sink, f"a Hello that is not from a worker of protocol {PROTOCOL_VERSION}")
-                    accepted = True
-                    self._waiting -= 1
-                    hello_timer.cancel()
-                    sink.max_frame_bytes = worker._max_bytes
-                    sink.put(pb.Envelope(welcome=pb.Welcome(protocol_version=PROTOCOL_VERSION)))
-                    watch(loop.create_task(keep_alive(sink, sink.link, worker._liveness_timeout, sink.abort)))
-                elif kind != "heartbeat" or not accepted:
-                    return _violation(sink, f"a {kind or 'empty'} envelope")
-            return True
-
-        def watch(watcher: asyncio.Task[None]) -> None:
-            def ended(_: asyncio.Future[str]) -> None:
-                watcher.cancel()
-                worker._route_closed(sink)
-
-            sink.lost.add_done_callback(ended)
-
-        sink = FrameSink(worker._max_bytes, on_frame, expect_preamble=True)
         if self._waiting >= _MAX_WAITING:
-            sink.refusal = f"{_MAX_WAITING} other connections are still to say Hello"
-            return sink
+            refused = FrameSink(self._worker._max_bytes, lambda frame: False, expect_preamble=True)
+            refused.refusal = f"{_MAX_WAITING} other connections are still to say Hello"
+            return refused
+        return _Incoming(self).sink
+
+
+class _Incoming:
+    """One connection to the direct server: its Hello, then requests and cancels."""
+
+    __slots__ = ("accepted", "hello_timer", "server", "sink", "watcher")
+
+    def __init__(self, server: DirectServer) -> None:
+        worker = server._worker
+        self.server = server
+        self.accepted = False
+        self.watcher: asyncio.Task[None] | None = None
+        self.sink = sink = FrameSink(worker._max_bytes, self.on_frame, expect_preamble=True)
         # Nobody gets to make this worker hold megabytes, or many connections, before
         # saying who they are.
         sink.max_frame_bytes = min(_HELLO_MAX_BYTES, worker._max_bytes)
-        self._waiting += 1
-        hello_timer = loop.call_later(HELLO_TIMEOUT, _hello_missing, sink)
-        self._connections.add(sink)  # every connection, accepted or not, ends with the server
+        server._waiting += 1
+        server._connections.add(sink)  # every connection, accepted or not, ends with the server
+        self.hello_timer = asyncio.get_running_loop().call_later(HELLO_TIMEOUT, _hello_missing, sink)
+        sink.lost.add_done_callback(self.ended)
 
-        def forget(_: asyncio.Future[str]) -> None:
-            if not accepted:
-                self._waiting -= 1
-            hello_timer.cancel()
-            self._connections.discard(sink)
+    def on_frame(self, frame: pb.Frame) -> bool:
+        worker = self.server._worker
+        sink = self.sink
+        for envelope in frame.envelopes:
+            kind = envelope.WhichOneof("body")
+            if kind == "request" and self.accepted:
+                worker._on_request(envelope.request, sink, direct=True)
+            elif kind == "cancel" and self.accepted:
+                worker._on_cancel(envelope.cancel.request_id, sink)
+            elif kind == "hello" and not self.accepted:
+                if not self.welcome(envelope.hello):
+                    return False
+            elif kind != "heartbeat" or not self.accepted:
+                return _violation(
+                    sink, f"a {kind or 'empty'} envelope" + ("" if self.accepted else " before its Hello")
+                )
+        return True
 
-        sink.lost.add_done_callback(forget)
-        return sink
+    def welcome(self, hello: pb.Hello) -> bool:
+        server = self.server
+        worker = server._worker
+        sink = self.sink
+        token = server._token
+        if token is not None and not hmac.compare_digest(hello.token.encode(), token.encode()):
+            return _violation(sink, "a missing or wrong token")
+        if not hello.peer or hello.protocol_version != PROTOCOL_VERSION:
+            return _violation(sink, f"a Hello that is not from a worker of protocol {PROTOCOL_VERSION}")
+        self.accepted = True
+        server._waiting -= 1
+        self.hello_timer.cancel()
+        sink.max_frame_bytes = worker._max_bytes
+        sink.put(pb.Envelope(welcome=pb.Welcome(protocol_version=PROTOCOL_VERSION)))
+        self.watcher = asyncio.get_running_loop().create_task(
+            keep_alive(sink, sink.link, worker._liveness_timeout, sink.abort)
+        )
+        return True
+
+    def ended(self, _: asyncio.Future[str]) -> None:
+        server = self.server
+        self.hello_timer.cancel()
+        server._connections.discard(self.sink)
+        if not self.accepted:
+            server._waiting -= 1
+            return
+        if self.watcher is not None:
+            self.watcher.cancel()
+        server._worker._route_closed(self.sink)  # the caller is gone: stop what it asked for
 
 
 def _hello_missing(sink: FrameSink) -> None:
