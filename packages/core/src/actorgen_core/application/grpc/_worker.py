@@ -741,33 +741,40 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
 
     def _reply_served(self, key: tuple[ReplyTo, int], frame: CallFrame | None, reply: asyncio.Future[Any]) -> None:
         if reply.cancelled():  # the caller gave up (or the connection went): nobody reads an answer
-            self._incoming.pop(key, None)
-            if frame is not None:
-                self._chains.end(frame)
+            self._served(key, frame, None, None, answer=False)
             return
         exc = reply.exception()
         self._served(key, frame, None if exc is not None else reply.result(), exc)
 
     def _served(
-        self, key: tuple[ReplyTo, int], frame: CallFrame | None, result: Any, exc: BaseException | None
+        self,
+        key: tuple[ReplyTo, int],
+        frame: CallFrame | None,
+        result: Any,
+        exc: BaseException | None,
+        *,
+        answer: bool = True,
     ) -> None:
-        """Answer a request from another process with its outcome."""
+        """A request from another process is over: answer it with its outcome, unless its
+        caller gave up (``answer=False``)."""
         self._incoming.pop(key, None)
         if frame is not None:
             self._chains.end(frame)
+        if not answer:
+            return
         reply_to, request_id = key
-        envelope = pb.Envelope()
-        response = envelope.response
-        response.request_id = request_id
-        if exc is None and result is not None:
+        if exc is None:
+            envelope = pb.Envelope()
+            envelope.response.request_id = request_id
             try:
-                self._fill_payload(result, response.result)
-            except Exception as e:
+                if result is not None:
+                    self._fill_payload(result, envelope.response.result)
+            except Exception as e:  # no serializer, or too large: the caller hears why
                 exc = e
-        if exc is not None:
-            response.ClearField("result")
-            response.failure.CopyFrom(failure_of(exc))
-        reply_to.put(envelope)
+            else:
+                reply_to.put(envelope)
+                return
+        self._answer(request_id, failure_of(exc), reply_to)
 
     async def _serve(
         self,
@@ -785,12 +792,9 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
             )
         except asyncio.CancelledError as e:
             task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                self._incoming.pop(key, None)
-                if frame is not None:
-                    self._chains.end(frame)
-                return  # the caller gave up (or the connection went): nobody reads an answer
-            self._served(key, frame, None, e)  # the handler raised it itself: the caller hears of it
+            # Cancelled from outside: the caller gave up (or the connection went). Otherwise
+            # the handler raised it itself, and the caller hears of it.
+            self._served(key, frame, None, e, answer=task is None or not task.cancelling())
             return
         except Exception as e:
             self._served(key, frame, None, e)
