@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,3 +141,37 @@ async def test_a_handler_raising_cancelled_error_answers_its_remote_caller(clust
         assert (await caller.send_message(Ping(n), AgentId("gives_up", "k"), timeout=10)).n == n
     with pytest.raises(RemoteHandlerError):
         await caller.send_message(Ping(-2), AgentId("gives_up", "k"), timeout=20)
+
+
+class Opaque:
+    """Has no serializer: it cannot cross processes."""
+
+
+class BadAnswers(RoutedAgent):
+    """Answers with what cannot go back: too large (n == 1) or without a serializer (n == 2)."""
+
+    def __init__(self) -> None:
+        super().__init__("bad answers")
+
+    @message_handler
+    async def on_ping(self, message: Ping, ctx: MessageContext) -> Any:
+        if message.n == 1:
+            return Pong(1, os.getpid(), "x" * 300_000)
+        if message.n == 2:
+            return Opaque()
+        return Pong(message.n, os.getpid(), "k")
+
+
+async def test_an_answer_that_cannot_go_back_reaches_the_caller_as_an_error(cluster: Cluster) -> None:
+    _, address = cluster.start_host(None, "--max-message-bytes", str(256 * 1024))
+    callee = cluster.worker(address, max_message_bytes=256 * 1024)
+    caller = cluster.worker(address, max_message_bytes=256 * 1024)
+    await callee.start()
+    await caller.start()
+    await BadAnswers.register(callee, "bad_answers", BadAnswers, skip_class_subscriptions=True)
+    for n, text in ((1, "larger than this worker's limit"), (2, "No serializer for message type 'Opaque'")):
+        started = time.monotonic()
+        with pytest.raises(RemoteHandlerError, match=text) as raised:
+            await caller.send_message(Ping(n), AgentId("bad_answers", "k"), timeout=20)
+        assert raised.value.remote_type == "ValueError" and time.monotonic() - started < 5
+    assert (await caller.send_message(Ping(3), AgentId("bad_answers", "k"), timeout=10)).n == 3  # nothing broke
