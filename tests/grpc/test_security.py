@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import struct
 import subprocess
+import time
 from pathlib import Path
 
 import grpc
@@ -14,7 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from actorgen_core import AgentId
 from actorgen_core.application import GrpcWorkerAgentRuntime
-from actorgen_core.application.grpc import PROTOCOL_VERSION
+from actorgen_core.application.grpc import PROTOCOL_VERSION, _direct, _worker
 from actorgen_core.application.grpc._direct import PREAMBLE
 from actorgen_core.application.grpc._proto import actorgen_wire_pb2 as pb
 from actorgen_core.application.grpc._wire import CONNECT_METHOD
@@ -286,8 +287,9 @@ async def test_direct_server_of_a_worker_checks_like_the_host(
 
 
 async def test_an_unreachable_direct_address_falls_back_to_the_host(
-    cluster: Cluster, caplog: pytest.LogCaptureFixture
+    cluster: Cluster, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(_worker, "_UNREACHABLE_FOR", 1.0)  # 30 s in production
     _, address = cluster.start_host()
     # This worker advertises an address nobody listens on (say, a wrong NAT mapping).
     nowhere = f"127.0.0.1:{free_port()}"
@@ -303,6 +305,23 @@ async def test_an_unreachable_direct_address_falls_back_to_the_host(
     assert "No direct connection to " + nowhere in caplog.text
     assert caplog.text.count("No direct connection") == 1  # not retried on every request
     assert nowhere not in caller._peers
+    await asyncio.sleep(1.2)  # once the pause is over the address is tried again, and again falls back
+    for n in range(5, 8):
+        assert (await caller.send_message(Ping(n), AgentId("echo", "k"), timeout=10)).n == n
+    assert caplog.text.count("No direct connection") == 2
+
+
+async def test_a_direct_client_that_never_says_hello_is_cut_off(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_direct, "HELLO_TIMEOUT", 0.5)  # 10 s in production
+    _, address = cluster.start_host()
+    worker = cluster.worker(address)
+    await worker.start()
+    started = time.monotonic()
+    envelopes, closed = await _raw_direct(worker._direct_address, PREAMBLE, wait=5.0)  # then silence
+    assert closed and envelopes == [] and time.monotonic() - started < 3
+    assert "no Hello within 0.5 s" in caplog.text
 
 
 async def test_the_direct_path_under_mutual_tls(cluster: Cluster, tmp_path: Path) -> None:
