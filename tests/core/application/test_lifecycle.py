@@ -134,6 +134,14 @@ def _reset() -> None:
     Plain.made = 0
 
 
+async def started_tracked(**runtime_options: Any) -> tuple[SingleThreadedAgentRuntime, AgentId]:
+    """A started runtime whose type ``t`` is Tracked with a 60 s idle timeout, and ``t/a``."""
+    runtime = SingleThreadedAgentRuntime(**runtime_options)
+    await runtime.register_factory("t", Tracked, idle_timeout=60)
+    runtime.start()
+    return runtime, AgentId("t", "a")
+
+
 def virtual(coro: Coroutine[Any, Any, None]) -> None:
     run_with_virtual_clock(coro)
 
@@ -337,10 +345,7 @@ def test_the_runtime_default_applies_to_every_factory_type_and_inf_opts_out() ->
 
 def test_never_deactivated_mid_turn() -> None:
     async def main() -> None:
-        runtime = SingleThreadedAgentRuntime(default_timeout=None)
-        await runtime.register_factory("t", Tracked, idle_timeout=60)
-        runtime.start()
-        a = AgentId("t", "a")
+        runtime, a = await started_tracked(default_timeout=None)
         await runtime.send_message(Hold(HOUR), a)  # an hour-long turn, 60 s timeout
         assert Tracked.journal == ["activate a", "hold a", "held a"]
         ended = now()
@@ -355,10 +360,7 @@ def test_never_deactivated_mid_turn() -> None:
 
 def test_never_deactivated_with_messages_waiting() -> None:
     async def main() -> None:
-        runtime = SingleThreadedAgentRuntime(default_timeout=None)
-        await runtime.register_factory("t", Tracked, idle_timeout=60)
-        runtime.start()
-        a = AgentId("t", "a")
+        runtime, a = await started_tracked(default_timeout=None)
         # One long turn, then queued messages arriving over two hours.
         hold = asyncio.ensure_future(runtime.send_message(Hold(2 * HOUR), a))
         waiting = []
@@ -376,10 +378,7 @@ def test_never_deactivated_with_messages_waiting() -> None:
 
 def test_not_deactivated_while_an_interleaved_handler_runs() -> None:
     async def main() -> None:
-        runtime = SingleThreadedAgentRuntime(default_timeout=None)
-        await runtime.register_factory("t", Tracked, idle_timeout=60)
-        runtime.start()
-        a = AgentId("t", "a")
+        runtime, a = await started_tracked(default_timeout=None)
         await runtime.send_message(Ping(1), a)
         status = asyncio.ensure_future(runtime.send_message(Status(), a))  # runs 2 h beside
         await asyncio.sleep(HOUR)
@@ -395,10 +394,7 @@ def test_not_deactivated_while_an_interleaved_handler_runs() -> None:
 
 def test_messages_that_arrive_during_deactivation_go_to_the_next_activation_in_order() -> None:
     async def main() -> None:
-        runtime = SingleThreadedAgentRuntime(default_timeout=None)
-        await runtime.register_factory("t", Tracked, idle_timeout=60)
-        runtime.start()
-        a = AgentId("t", "a")
+        runtime, a = await started_tracked(default_timeout=None)
         await runtime.send_message(Ping(1), a)
         Tracked.deactivate_seconds = 30
         while "deactivate a" not in Tracked.journal:
@@ -417,10 +413,7 @@ def test_messages_that_arrive_during_deactivation_go_to_the_next_activation_in_o
 
 def test_interleaved_messages_wait_for_activation_and_skip_a_deactivating_instance() -> None:
     async def main() -> None:
-        runtime = SingleThreadedAgentRuntime(default_timeout=None)
-        await runtime.register_factory("t", Tracked, idle_timeout=60)
-        runtime.start()
-        a = AgentId("t", "a")
+        runtime, a = await started_tracked(default_timeout=None)
         Tracked.activate_seconds = 10
         assert await runtime.send_message(Status(quick=True), a) == Pong(0)
         assert Tracked.journal == ["activate a", "activated a", "status a"]  # not before on_activate ended
@@ -459,10 +452,7 @@ def test_pending_creation_is_never_deactivated() -> None:
 
 def test_a_stopped_runtime_deactivates_nothing_and_messages_sent_meanwhile_reach_the_agent() -> None:
     async def main() -> None:
-        runtime = SingleThreadedAgentRuntime(default_timeout=None)
-        await runtime.register_factory("t", Tracked, idle_timeout=60)
-        runtime.start()
-        a = AgentId("t", "a")
+        runtime, a = await started_tracked(default_timeout=None)
         await runtime.send_message(Ping(1), a)
         await runtime.stop()
         later = asyncio.ensure_future(runtime.send_message(Ping(1), a))  # waits for start()
@@ -477,10 +467,7 @@ def test_a_stopped_runtime_deactivates_nothing_and_messages_sent_meanwhile_reach
 
 def test_agent_metadata_save_state_and_underlying_instance_reactivate() -> None:
     async def main() -> None:
-        runtime = SingleThreadedAgentRuntime()
-        await runtime.register_factory("t", Tracked, idle_timeout=60)
-        runtime.start()
-        a = AgentId("t", "a")
+        runtime, a = await started_tracked()
         await runtime.send_message(Ping(1), a)
         await asyncio.sleep(HOUR)
         assert a not in runtime._instantiated_agents
