@@ -499,7 +499,6 @@ class GrpcWorkerAgentRuntimeHost:
         except WireValidationError as e:
             logger.warning("Dropped an event from %s: %s", publisher, e)
             return
-        del event.recipients[:]
         by_worker: dict[_Worker, list[AgentId]] = {}
         directory = self._directory
         for recipient in directory.recipients(topic):
