@@ -175,3 +175,12 @@ async def test_an_answer_that_cannot_go_back_reaches_the_caller_as_an_error(clus
             await caller.send_message(Ping(n), AgentId("bad_answers", "k"), timeout=20)
         assert raised.value.remote_type == "ValueError" and time.monotonic() - started < 5
     assert (await caller.send_message(Ping(3), AgentId("bad_answers", "k"), timeout=10)).n == 3  # nothing broke
+
+
+async def test_a_recipient_that_is_not_an_agent_id_is_refused_with_a_clear_type_error(cluster: Cluster) -> None:
+    _, address = cluster.start_host()
+    worker = cluster.worker(address)
+    await worker.start()
+    for bad in ({"type": "echo", "key": "k"}, "echo/k", ("echo", "k")):
+        with pytest.raises(TypeError, match="recipient must be an AgentId"):
+            await worker.send_message(Ping(1), bad, timeout=5)  # type: ignore[arg-type]

@@ -539,6 +539,8 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         """Send a request; an agent known to be active here is called in-process,
         any other goes through the host. Same errors as in-process, plus
         RemoteHandlerError, WorkerLostError and HostUnavailableError."""
+        if recipient.__class__ is not AgentId and not isinstance(recipient, AgentId):
+            raise TypeError(f"recipient must be an AgentId, got {type(recipient).__name__}")  # before hashing it
         if recipient in self._local_ids:
             return await super().send_message(
                 message,
@@ -548,8 +550,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
                 message_id=message_id,
                 timeout=timeout,
             )
-        if not isinstance(recipient, AgentId):
-            raise TypeError(f"recipient must be an AgentId, got {type(recipient).__name__}")
         deadline, parent = self._deadline(recipient, timeout)
         if cancellation_token is not None and cancellation_token.is_cancelled():
             raise asyncio.CancelledError(f"Request to {recipient} cancelled before it was sent")
