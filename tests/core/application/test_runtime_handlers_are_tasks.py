@@ -422,15 +422,54 @@ async def test_the_step_catcher_forwards_everything_but_a_new_tasks_first_step()
     from actorgen_core.application import _eager
 
     if sys.version_info >= (3, 12):  # asyncio's own eager tasks: nothing is shadowed
-        assert _eager.EAGER_TASKS_BUILT_IN and not hasattr(_eager, "_StepCatcher")
+        assert _eager.EAGER_TASKS_BUILT_IN and not hasattr(_eager, "_catcher")
         return
     loop = asyncio.get_running_loop()
-    catcher = _eager._StepCatcher(loop)
+    catcher = _eager._catcher(loop)
+    assert catcher is not None
+    hold, held = catcher
     ran: list[str] = []
-    handle = catcher(lambda: ran.append("plain callback"))  # not a task's step: scheduled as asked
-    assert isinstance(handle, asyncio.Handle) and catcher.step is None
-    catcher(lambda tag: ran.append(tag), "with args")
+    handle = hold(lambda: ran.append("plain callback"))  # not a task's step: scheduled as asked
+    assert isinstance(handle, asyncio.Handle) and not held
+    hold(lambda tag: ran.append(tag), "with args")
     await asyncio.sleep(0)
     assert ran == ["plain callback", "with args"]
+
+    # A task's first step is held back, once; a second one (a task built by a finalizer
+    # while the first is being built, say) is scheduled as asked.
+    async def step(tag: str) -> None:
+        ran.append(tag)
+
+    first = asyncio.Task(step("held"), loop=loop)  # schedules its step through the real call_soon
+    loop.__dict__["call_soon"] = hold
+    try:
+        second = asyncio.Task(step("second"), loop=loop)
+        third = asyncio.Task(step("third"), loop=loop)
+    finally:
+        del loop.__dict__["call_soon"]
+    assert len(held) == 1 and held[0].__self__ is second
+    await asyncio.sleep(0)
+    assert ran[2:] == ["held", "third"] and not second.done()
+    loop.call_soon(held.pop())
+    await asyncio.gather(first, second, third)
+    assert ran[2:] == ["held", "third", "second"]
     # Between deliveries nothing shadows the loop's own call_soon.
     assert "call_soon" not in loop.__dict__
+
+
+async def test_no_catcher_where_something_else_could_run_while_a_task_is_built() -> None:
+    from actorgen_core.application import _eager
+
+    if sys.version_info >= (3, 12):
+        return
+
+    class OwnDebug(asyncio.SelectorEventLoop):
+        def get_debug(self) -> bool:  # user code that would run inside Task()
+            return False
+
+    loop = OwnDebug()
+    try:
+        assert _eager._catcher(loop) is None
+        assert _eager._catcher(asyncio.get_running_loop()) is not None
+    finally:
+        loop.close()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from contextvars import Context
 from typing import Any
 
@@ -59,8 +59,8 @@ if EAGER_TASKS_BUILT_IN:  # pragma: no cover - the 3.11 run covers the other bra
 
 else:
     import types
+    from _asyncio import Task as _CTask
     from _asyncio import _current_tasks  # type: ignore[attr-defined]  # the dict behind asyncio.current_task(), read directly: one C call
-    from asyncio.tasks import _enter_task, _leave_task
 
     _SUSPENDED: Any = object()
     _future_set_result = asyncio.Future.set_result  # a Task's own set_result refuses; its Future's does not
@@ -109,29 +109,58 @@ else:
                 except StopIteration as finished:
                     return finished.value
 
-    class _StepCatcher:
-        """Stands in for ``loop.call_soon`` while a task is built, to keep its first step.
+    def _step_type() -> type:
+        """The type of the callback a new C task hands to ``loop.call_soon`` (its first step).
 
-        A new asyncio task schedules its first step with ``loop.call_soon``. Here that step
-        is held back instead: if the coroutine finishes in the first step run by
-        start_task, the task is completed at once and no step is ever scheduled (as with
-        a 3.12 eager task); if it waits, the step is scheduled then, to take over. Any
-        other call (none is expected while a task is built) goes to the real method.
+        Found once, by building a task on a stand-in loop that only records what it is
+        asked to schedule; the task is then completed so that it ends quietly.
         """
+        seen: list[type] = []
 
-        __slots__ = ("loop", "step")
+        class _Recorder:
+            def get_debug(self) -> bool:
+                return False
 
-        def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-            self.loop = loop
-            self.step: Any = None
+            def call_soon(self, callback: Any, *args: Any, context: Context | None = None) -> None:
+                seen.append(type(callback))
 
-        def __call__(self, callback: Any, *args: Any, context: Context | None = None) -> Any:
-            if self.step is None and not args and type(callback).__name__ == "TaskStepMethWrapper":
-                self.step = callback
+        async def _nothing() -> None:
+            return None
+
+        coro = _nothing()
+        probe = _Task(coro, loop=_Recorder())  # type: ignore[arg-type]
+        coro.close()
+        _future_set_result(probe, None)
+        return seen[0]
+
+    _STEP = _step_type()
+
+    def _catcher(loop: asyncio.AbstractEventLoop) -> tuple[Callable[..., Any], list[Any]] | None:
+        """What stands in for ``loop.call_soon`` while start_task builds a task, or None if
+        tasks on ``loop`` are built the ordinary way.
+
+        A new task schedules its first step with ``loop.call_soon``. The stand-in holds that
+        step back in the list it returns with it: if the coroutine finishes in the first
+        step run by start_task, the task is completed at once and no step is ever scheduled
+        (as with a 3.12 eager task); if it waits, the step is scheduled then, to take over.
+        Any other call (a finalizer run by the garbage collector could make one) goes to the
+        loop's own method. Only asyncio's C tasks on loops with an instance namespace and
+        asyncio's own ``get_debug`` get one: nothing else runs while such a task is built.
+        """
+        if _Task is not _CTask or getattr(type(loop), "get_debug", None) is not asyncio.BaseEventLoop.get_debug:
+            return None
+        call_soon = type(loop).call_soon
+        held: list[Any] = []
+
+        def hold(callback: Any, *args: Any, context: Context | None = None) -> Any:
+            if type(callback) is _STEP and not args and not held:
+                held.append(callback)
                 return None
-            return type(self.loop).call_soon(self.loop, callback, *args, context=context)
+            return call_soon(loop, callback, *args, context=context)
 
-    _CATCHER = "_actorgen_step_catcher"
+        return hold, held
+
+    _CATCHER = "_actorgen_eager_start"
 
     def start_task(
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: Context, frame: CallFrame | None
@@ -145,32 +174,32 @@ else:
             context.run(CURRENT_FRAME.set, frame)
         state: list[Any] = []
         driver = _continue(state)
-        # Build the task, holding its first step back (see _StepCatcher) on asyncio's own
-        # loops without a task factory; other loops get loop.create_task. Written out here
-        # rather than in a helper: it runs once per delivery.
+        # Build the task, holding its first step back (see _catcher); other loops, and loops
+        # with a task factory, get loop.create_task. Written out here rather than in a
+        # helper: it runs once per delivery.
         namespace = getattr(loop, "__dict__", None)
-        catcher = namespace.get(_CATCHER) if namespace is not None else None
-        if catcher is None and namespace is not None and getattr(loop, "_task_factory", True) is None:
-            catcher = namespace[_CATCHER] = _StepCatcher(loop)
+        if namespace is None:
+            catcher = None
+        else:
+            catcher = namespace.get(_CATCHER, False)
+            if catcher is False:
+                catcher = namespace[_CATCHER] = _catcher(loop)
         step = None
         if catcher is None or loop._task_factory is not None:  # type: ignore[attr-defined]
             task = loop.create_task(driver, context=context)
         else:
             assert namespace is not None  # a catcher exists only for loops with a namespace
-            namespace["call_soon"] = catcher  # shadows BaseEventLoop.call_soon on this loop only
+            hold, held = catcher
+            namespace["call_soon"] = hold  # shadows the loop class's call_soon on this loop only
             try:
                 task = _Task(driver, loop=loop, context=context)
             finally:
                 del namespace["call_soon"]
-            step = catcher.step
-            catcher.step = None
-            if step is not None and step.__self__ is not task:  # not this task's: schedule it as asked
-                loop.call_soon(step, context=context)
-                step = None
+            if held:
+                step = held.pop()
+        # Enter the task: asyncio.current_task() is a lookup in this dict.
         previous = _current_tasks.get(loop)
-        if previous is not None:
-            _leave_task(loop, previous)
-        _enter_task(loop, task)
+        _current_tasks[loop] = task
         try:
             yielded = context.run(coro.send, None)
         except StopIteration as finished:
@@ -185,9 +214,10 @@ else:
                 loop.call_soon(step, context=context)  # the task ends with None; the caller has the error
             raise
         finally:
-            _leave_task(loop, task)
-            if previous is not None:
-                _enter_task(loop, previous)
+            if previous is None:
+                del _current_tasks[loop]
+            else:
+                _current_tasks[loop] = previous
         state += (coro, yielded)
         driver.send(None)  # primed: its next resumption hands ``yielded`` to the task
         if step is not None:
