@@ -7,11 +7,9 @@ task's first step runs immediately, inside the sender's call, with the new task 
 the current task: a handler that does not wait costs no trip through the event loop.
 
 Python 3.12 has this built in (``asyncio.Task(..., eager_start=True)``). On 3.11 the same
-is done by hand: the task is created (which schedules its first step), the current task is
-swapped for it while the coroutine's first step runs here, and the task's own first step
-then only hands on what the coroutine yielded (or finishes at once if it had finished).
-One thing differs from a 3.12 eager task: ``task.get_coro()`` is a generator-based
-coroutine wrapping the handler's coroutine.
+is done by hand: the task is built with its first step held back from ``loop.call_soon``,
+and that step is then called at once, in the task's context, with no other task current.
+It is asyncio's own step, so the task behaves from then on exactly as any other.
 docs/semantics.md ("How a handler runs") says why, and what it costs.
 """
 
@@ -19,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine
 from contextvars import Context
 from typing import Any
 
@@ -58,56 +56,11 @@ if EAGER_TASKS_BUILT_IN:  # pragma: no cover - the 3.11 run covers the other bra
         return task, None
 
 else:
-    import types
     from _asyncio import Task as _CTask
     from _asyncio import _current_tasks  # type: ignore[attr-defined]  # the dict behind asyncio.current_task(), read directly: one C call
 
-    _SUSPENDED: Any = object()
     _future_set_result = asyncio.Future.set_result  # a Task's own set_result refuses; its Future's does not
     _Task = asyncio.Task
-
-    @types.coroutine
-    def _continue(state: list[Any]) -> Generator[Any, Any, Any]:
-        """What the 3.11 task runs after start_task took the coroutine's first step itself.
-
-        The task is built around this generator before the first step (so the task is the
-        current one during it), unstarted. If the first step finished or raised, ``state``
-        stays empty and the generator is never needed (if the task's own step runs anyway,
-        it ends at once). If the coroutine waits, start_task puts ``(coro, yielded)`` in
-        ``state`` and primes the generator up to ``yield _SUSPENDED``; the task's first
-        step then resumes it, and it hands on what the coroutine yielded, so the task waits
-        on that as if the coroutine had yielded it itself. After that every value and
-        exception passes straight through.
-        """
-        if not state:
-            return None
-        coro, yielded = state
-        state.clear()
-        try:
-            yield _SUSPENDED
-        except BaseException as exc:
-            # Cancelled before the task took over: cancel what the first step waits on, as
-            # Task.cancel() would have, then deliver the exception to the coroutine.
-            if isinstance(exc, asyncio.CancelledError) and hasattr(yielded, "cancel"):
-                yielded.cancel()
-            try:
-                yielded = coro.throw(exc)
-            except StopIteration as finished:
-                return finished.value
-        send = coro.send
-        while True:
-            try:
-                value = yield yielded
-            except BaseException as exc:
-                try:
-                    yielded = coro.throw(exc)
-                except StopIteration as finished:
-                    return finished.value
-            else:
-                try:
-                    yielded = send(value)
-                except StopIteration as finished:
-                    return finished.value
 
     def _step_type() -> type:
         """The type of the callback a new C task hands to ``loop.call_soon`` (its first step).
@@ -140,9 +93,7 @@ else:
         tasks on ``loop`` are built the ordinary way.
 
         A new task schedules its first step with ``loop.call_soon``. The stand-in holds that
-        step back in the list it returns with it: if the coroutine finishes in the first
-        step run by start_task, the task is completed at once and no step is ever scheduled
-        (as with a 3.12 eager task); if it waits, the step is scheduled then, to take over.
+        step back in the list it returns with it, for start_task to call at once instead.
         Any other call (a finalizer run by the garbage collector could make one) goes to the
         loop's own method. Only asyncio's C tasks on loops with an instance namespace and
         asyncio's own ``get_debug`` get one: nothing else runs while such a task is built.
@@ -172,8 +123,6 @@ else:
         """
         if frame is not None:
             context.run(CURRENT_FRAME.set, frame)
-        state: list[Any] = []
-        driver = _continue(state)
         # Build the task, holding its first step back (see _catcher); other loops, and loops
         # with a task factory, get loop.create_task. Written out here rather than in a
         # helper: it runs once per delivery.
@@ -184,42 +133,26 @@ else:
             catcher = namespace.get(_CATCHER, False)
             if catcher is False:
                 catcher = namespace[_CATCHER] = _catcher(loop)
-        step = None
         if catcher is None or loop._task_factory is not None:  # type: ignore[attr-defined]
-            task = loop.create_task(driver, context=context)
-        else:
-            assert namespace is not None  # a catcher exists only for loops with a namespace
-            hold, held = catcher
-            namespace["call_soon"] = hold  # shadows the loop class's call_soon on this loop only
-            try:
-                task = _Task(driver, loop=loop, context=context)
-            finally:
-                del namespace["call_soon"]
-            if held:
-                step = held.pop()
-        # Enter the task: asyncio.current_task() is a lookup in this dict.
-        previous = _current_tasks.get(loop)
-        _current_tasks[loop] = task
+            return loop.create_task(coro, context=context), None  # started as 3.12 does with a task factory
+        assert namespace is not None  # a catcher exists only for loops with a namespace
+        hold, held = catcher
+        namespace["call_soon"] = hold  # shadows the loop class's call_soon on this loop only
         try:
-            yielded = context.run(coro.send, None)
-        except StopIteration as finished:
-            if step is not None:
-                if task._must_cancel:  # type: ignore[attr-defined]
-                    loop.call_soon(step, context=context)  # cancelled meanwhile: it ends cancelled, as on 3.12
-                else:
-                    _future_set_result(task, finished.value)
-            return None, finished.value
-        except BaseException:
-            if step is not None:
-                loop.call_soon(step, context=context)  # the task ends with None; the caller has the error
-            raise
+            task = _Task(coro, loop=loop, context=context)
         finally:
-            if previous is None:
-                del _current_tasks[loop]
-            else:
-                _current_tasks[loop] = previous
-        state += (coro, yielded)
-        driver.send(None)  # primed: its next resumption hands ``yielded`` to the task
-        if step is not None:
-            loop.call_soon(step, context=context)  # it waits: the task takes over from here
+            del namespace["call_soon"]
+        if held:
+            # The task's own first step, now: asyncio enters the task (so no other may be
+            # current meanwhile), sends into the coroutine and, as for any step, completes
+            # the task or makes it wait on what the coroutine waits on.
+            step = held.pop()
+            previous = _current_tasks.pop(loop, None)
+            try:
+                context.run(step)
+            finally:
+                if previous is not None:
+                    _current_tasks[loop] = previous
+            if task.done():
+                return None, task.result()
         return task, None
