@@ -88,6 +88,9 @@ class _Handler(Generic[AgentT, ReceivesT, ProducesT]):
         self._result_types: tuple[type, ...] | None = (
             None if AnyType in self.produces_types else tuple(self.produces_types)
         )
+        # A None result that check_result would let through as it is: most handlers' result,
+        # passed on at dispatch without the call.
+        self.none_passes = kind == "event" or self._result_types is None or type(None) in self._result_types
 
     def router(self, message: Any, ctx: MessageContext) -> bool:
         return True if self.fast_router is None else self.fast_router(message, ctx)
@@ -280,7 +283,8 @@ class RoutedAgent(BaseAgent):
         for handler in handlers:
             router = handler.fast_router
             if router is None or router(message, ctx):
-                return handler.check_result(await handler.func(self, message, ctx))
+                result = await handler.func(self, message, ctx)
+                return None if result is None and handler.none_passes else handler.check_result(result)
         return await self.on_unhandled_message(message, ctx)
 
     async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> None:
