@@ -186,6 +186,40 @@ async def test_recipient_lists_are_sent_once_and_their_ids_reused_safely(
         assert 1 <= len(subscribers._recipient_lists) <= 3
 
 
+async def test_an_event_makes_its_recipients_local_again_after_the_host_refused_them(cluster: Cluster) -> None:
+    # An event's recipients were placed on this worker by the host, so they are local ids
+    # (a request from here to one of them stays in-process). If the host refused one of them
+    # meanwhile (it was active elsewhere while this worker was away), the next event for it
+    # makes it local again, also when the host names the recipients by a list id it sent
+    # before.
+    from actorgen_core.application.grpc._proto import actorgen_wire_pb2 as pb
+
+    async with host_in_this_process(cluster) as address:
+        subscribers = cluster.worker(address)
+        await subscribers.start()
+        await LocalSubscriber.register(subscribers, "a", LocalSubscriber, skip_class_subscriptions=True)
+        await subscribers.add_subscription(TypeSubscription("t", "a"))
+        publisher = cluster.worker(address)
+        await publisher.start()
+        agent_id = AgentId("a", "s")
+        local = None
+        for seq in range(3):
+            await publisher.publish_message(Tick(seq), TopicId("t", "s"))
+            deadline = time.monotonic() + 20
+            while agent_id not in subscribers._local_ids and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            assert agent_id in subscribers._local_ids
+            local = await subscribers.try_get_underlying_agent_instance(agent_id, LocalSubscriber)
+            while len(local.seqs) <= seq and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            refused = pb.Ack(op_id=0)
+            refused.refused.add(type="a", key="s")
+            subscribers._on_ack(refused)
+            assert agent_id not in subscribers._local_ids
+        assert local is not None and local.seqs == [0, 1, 2]
+        assert len(subscribers._recipient_lists) == 1  # the later events named the list by its id
+
+
 async def test_a_tight_publish_loop_lets_other_tasks_run(cluster: Cluster) -> None:
     # As in-process: publishing never waits for the wire, but a loop of publishes still
     # lets the event loop turn every few messages (the stream's writer, other tasks).

@@ -210,7 +210,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         self._peers: dict[str, Peer] = {}
         self._direct: dict[AgentId, str] = {}  # where the host said an agent lives
         self._unreachable: dict[str, float] = {}  # direct addresses that refused us, until when
-        self._recipient_lists: dict[int, list[AgentId]] = {}  # event recipients by id, for this host stream
+        # Event recipients by id, for this host stream, each with the value _local_drops had
+        # when its ids were last put in _local_ids.
+        self._recipient_lists: dict[int, tuple[list[AgentId], int]] = {}
+        self._local_drops = 0  # how often an id left _local_ids
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -462,6 +465,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         for ref in ack.refused:  # active elsewhere now (we were away): single activation wins
             try:
                 self._local_ids.discard(self._ids.agent(ref))
+                self._local_drops += 1
             except WireValidationError:
                 pass
         future = self._ops.pop(ack.op_id, None)
@@ -861,7 +865,6 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         except WireValidationError as e:
             logger.error("Dropped an event from the host: %s", e)
             return
-        self._local_ids.update(recipients)
         token = None
         if self._tracer is not None and event.metadata:
             token = otel_context.attach(propagate.extract(dict(event.metadata)))
@@ -873,20 +876,26 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
 
     def _recipients(self, event: pb.Event) -> list[AgentId]:
         """Who gets ``event`` here: the list it carries, or the one the host sent before
-        under its ``recipients_id`` on this stream."""
+        under its ``recipients_id`` on this stream. The host placed them all here, so they
+        are (again) local ids: a list already seen is added only if an id was dropped since."""
         list_id = event.recipients_id
         if not list_id or event.recipients:
             ids = self._ids
             recipients = [ids.agent(ref) for ref in event.recipients]
+            self._local_ids.update(recipients)
             if list_id:
                 if len(self._recipient_lists) >= _MAX_RECIPIENT_LISTS:
                     self._recipient_lists.clear()
-                self._recipient_lists[list_id] = recipients
+                self._recipient_lists[list_id] = (recipients, self._local_drops)
             return recipients
         found = self._recipient_lists.get(list_id)
         if found is None:
             raise WireValidationError(f"unknown recipient list {list_id}")
-        return found
+        recipients, drops = found
+        if drops != self._local_drops:
+            self._local_ids.update(recipients)
+            self._recipient_lists[list_id] = (recipients, self._local_drops)
+        return recipients
 
     # ------------------------------------------------------------------ registration
 
