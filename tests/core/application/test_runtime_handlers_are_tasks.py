@@ -486,7 +486,7 @@ async def test_the_step_catcher_forwards_everything_but_a_new_tasks_first_step()
     hold, held = catcher
     ran: list[str] = []
     handle = hold(lambda: ran.append("plain callback"))  # not a task's step: scheduled as asked
-    assert isinstance(handle, asyncio.Handle) and not held
+    assert isinstance(handle, asyncio.Handle) and held == [None, None]
     hold(lambda tag: ran.append(tag), "with args")
     await asyncio.sleep(0)
     assert ran == ["plain callback", "with args"]
@@ -503,13 +503,56 @@ async def test_the_step_catcher_forwards_everything_but_a_new_tasks_first_step()
         third = asyncio.Task(step("third"), loop=loop)
     finally:
         del loop.__dict__["call_soon"]
-    assert len(held) == 1 and held[0].__self__ is second
+    assert held[0].__self__ is second and held[1] is not None
     await asyncio.sleep(0)
     assert ran[2:] == ["held", "third"] and not second.done()
-    loop.call_soon(held.pop())
+    loop.call_soon(held[0])
+    held[0] = None
     await asyncio.gather(first, second, third)
     assert ran[2:] == ["held", "third", "second"]
     # Between deliveries nothing shadows the loop's own call_soon.
+    assert "call_soon" not in loop.__dict__
+
+
+async def test_a_task_built_while_a_handlers_task_is_built_starts_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A finalizer run by the garbage collector while the handler's task is being built
+    # could build a task of its own. Its first step is the one held back then: it must be
+    # scheduled in its own context, and the handler's task (whose step went to the loop)
+    # must still run, in its own.
+    from actorgen_core.application import _eager
+
+    if sys.version_info >= (3, 12):
+        return
+    loop = asyncio.get_running_loop()
+    seen = contextvars.ContextVar("seen", default="unset")
+    others: list[asyncio.Task[str]] = []
+    real_task = _eager._Task
+
+    async def other() -> str:
+        return f"other saw {seen.get()}"
+
+    def built_with_another_task_first(coro: Any, *, loop: Any, context: Any) -> asyncio.Task[Any]:
+        finalizer_context = contextvars.copy_context()
+        finalizer_context.run(seen.set, "finalizer")
+        others.append(real_task(other(), loop=loop, context=finalizer_context))
+        return real_task(coro, loop=loop, context=context)
+
+    async def handler() -> str:
+        await asyncio.sleep(0)
+        return f"handler saw {seen.get()}"
+
+    async def nothing() -> None:
+        return None
+
+    assert _eager.start_task(loop, nothing(), contextvars.copy_context(), None) == (None, None)  # loop set up
+    monkeypatch.setattr(_eager, "_Task", built_with_another_task_first)
+    context = contextvars.copy_context()
+    context.run(seen.set, "handler")
+    task, result = _eager.start_task(loop, handler(), context, None)
+    monkeypatch.undo()
+    assert task is not None and result is None
+    assert await task == "handler saw handler"
+    assert await others[0] == "other saw finalizer"
     assert "call_soon" not in loop.__dict__
 
 

@@ -93,19 +93,20 @@ else:
         tasks on ``loop`` are built the ordinary way.
 
         A new task schedules its first step with ``loop.call_soon``. The stand-in holds that
-        step back in the list it returns with it, for start_task to call at once instead.
-        Any other call (a finalizer run by the garbage collector could make one) goes to the
+        step back, with its context, in the two-slot list it returns with it, for start_task
+        to call at once instead. Any other call (a finalizer run by the garbage collector could make one) goes to the
         loop's own method. Only asyncio's C tasks on loops with an instance namespace and
         asyncio's own ``get_debug`` get one: nothing else runs while such a task is built.
         """
         if _Task is not _CTask or getattr(type(loop), "get_debug", None) is not asyncio.BaseEventLoop.get_debug:
             return None
         call_soon = type(loop).call_soon
-        held: list[Any] = []
+        held: list[Any] = [None, None]  # the step held back, and its context
 
         def hold(callback: Any, *args: Any, context: Context | None = None) -> Any:
-            if type(callback) is _STEP and not args and not held:
-                held.append(callback)
+            if type(callback) is _STEP and not args and held[0] is None:
+                held[0] = callback
+                held[1] = context
                 return None
             return call_soon(loop, callback, *args, context=context)
 
@@ -142,11 +143,18 @@ else:
             task = _Task(coro, loop=loop, context=context)
         finally:
             del namespace["call_soon"]
-        if held:
+        step = held[0]
+        if step is not None:
+            held[0] = None
+            step_context, held[1] = held[1], None
+            if step.__self__ is not task:
+                # Another task's: a finalizer run by the garbage collector built one while
+                # ours was being built, so ours went to the loop. Both start as asked.
+                loop.call_soon(step, context=step_context)
+                return task, None
             # The task's own first step, now: asyncio enters the task (so no other may be
             # current meanwhile), sends into the coroutine and, as for any step, completes
             # the task or makes it wait on what the coroutine waits on.
-            step = held.pop()
             previous = _current_tasks.pop(loop, None)
             try:
                 context.run(step)
