@@ -572,3 +572,55 @@ async def test_no_catcher_where_something_else_could_run_while_a_task_is_built()
         assert _eager._catcher(asyncio.get_running_loop()) is not None
     finally:
         loop.close()
+
+
+class InspectsItsDelivery(RoutedAgent):
+    """Reads every field of what the runtime built for this delivery."""
+
+    def __init__(self) -> None:
+        super().__init__("reads its context and call frame")
+        self.seen: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    @message_handler
+    async def on_job(self, message: Job, ctx: MessageContext) -> None:
+        import dataclasses
+
+        from actorgen_core.base._contexts import CURRENT_FRAME, CallFrame
+
+        frame = CURRENT_FRAME.get()
+        self.seen.append(
+            (
+                {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)} | {"type": type(ctx)},  # unset: raises
+                {name: getattr(frame, name) for name in CallFrame.__slots__} | {"type": type(frame)},
+            )
+        )
+
+
+async def test_a_published_message_gets_a_complete_context_and_call_frame() -> None:
+    from actorgen_core.base._contexts import CallFrame
+
+    # The fan-out builds these field by field (no __init__ call): each must be whole and
+    # carry what was published.
+    runtime = await _started(("inspect", InspectsItsDelivery))
+    await runtime.add_subscription(TypeSubscription("jobs", "inspect"))
+    sender = AgentId("someone", "else")
+    await runtime.publish_message(Job(tag="x"), TopicId("jobs", "k"), sender=sender, message_id="m-1")
+    await runtime.stop_when_idle()
+    agent = await runtime.try_get_underlying_agent_instance(AgentId("inspect", "k"), InspectsItsDelivery)
+    (ctx, frame) = agent.seen[0]
+    token = ctx.pop("cancellation_token")
+    assert ctx == {
+        "sender": sender,
+        "topic_id": TopicId("jobs", "k"),
+        "is_rpc": False,
+        "message_id": "m-1",
+        "type": MessageContext,
+    }
+    assert token is not None and not token.is_cancelled()
+    assert frame == {
+        "agent_id": AgentId("inspect", "k"),
+        "deadline": None,
+        "parent": None,
+        "active": True,  # while the handler runs
+        "type": CallFrame,
+    }
