@@ -110,13 +110,16 @@ async def test_a_message_over_the_size_limit_is_refused_alone(cluster: Cluster) 
 
 
 class GivesUp(RoutedAgent):
-    """A handler that raises CancelledError itself, before it ever waits."""
+    """A handler that raises CancelledError itself: before it ever waits (n == -1, -2) or
+    after waiting (n == -3)."""
 
     def __init__(self) -> None:
         super().__init__("gives up")
 
     @message_handler
     async def on_ping(self, message: Ping, ctx: MessageContext) -> Pong:
+        if message.n == -3:
+            await asyncio.sleep(0.05)
         if message.n < 0:
             raise asyncio.CancelledError("gave up")
         return Pong(message.n, os.getpid(), "k")
@@ -141,6 +144,11 @@ async def test_a_handler_raising_cancelled_error_answers_its_remote_caller(clust
         assert (await caller.send_message(Ping(n), AgentId("gives_up", "k"), timeout=10)).n == n
     with pytest.raises(RemoteHandlerError):
         await caller.send_message(Ping(-2), AgentId("gives_up", "k"), timeout=20)
+    # The same after the handler waited: its task ends cancelled, the caller still hears.
+    started = time.monotonic()
+    with pytest.raises(RemoteHandlerError) as raised:
+        await caller.send_message(Ping(-3), AgentId("gives_up", "k"), timeout=20)
+    assert raised.value.remote_type == "CancelledError" and time.monotonic() - started < 5
 
 
 class Opaque:

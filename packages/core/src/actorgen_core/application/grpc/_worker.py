@@ -254,9 +254,9 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         if self._connection_task is None:
             raise RuntimeError("Runtime is not started")
         if self._incoming:
-            _, pending = await asyncio.wait(list(self._incoming.values()), timeout=grace)
-            for task in pending:
-                task.cancel()
+            await asyncio.wait(list(self._incoming.values()), timeout=grace)
+            for key in list(self._incoming):
+                self._give_up(key)
         # Let the answers of the drained requests reach the wire.
         for _ in range(20):
             if not len(self._outbox) or self._connected is None or not self._connected.is_set():
@@ -665,7 +665,7 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
     def _route_closed(self, outbox: ReplyTo) -> None:
         """A stream we were answering on is gone: stop the handlers working for it."""
         for key in [key for key in self._incoming if key[0] is outbox]:
-            self._incoming[key].cancel()
+            self._give_up(key)
 
     def _on_response(self, response: pb.Response) -> None:
         entry = self._outgoing.pop(response.request_id, None)
@@ -744,8 +744,10 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         reply.add_done_callback(partial(self._reply_served, key, frame))
 
     def _reply_served(self, key: tuple[ReplyTo, int], frame: CallFrame | None, reply: asyncio.Future[Any]) -> None:
-        if reply.cancelled():  # the caller gave up (or the connection went): nobody reads an answer
-            self._served(key, frame, None, None, answer=False)
+        if reply.cancelled():
+            # Still registered: the handler's task ended cancelled by itself, and the caller
+            # hears of it. Otherwise _give_up cancelled it: nobody reads an answer.
+            self._served(key, frame, None, asyncio.CancelledError(), answer=key in self._incoming)
             return
         exc = reply.exception()
         self._served(key, frame, None if exc is not None else reply.result(), exc)
@@ -809,9 +811,16 @@ class GrpcWorkerAgentRuntime(SingleThreadedAgentRuntime):
         reply_to.put(pb.Envelope(response=pb.Response(request_id=request_id, failure=failure)))
 
     def _on_cancel(self, request_id: int, reply_to: ReplyTo) -> None:
-        task = self._incoming.get((reply_to, request_id))
-        if task is not None:
-            task.cancel()
+        self._give_up((reply_to, request_id))
+
+    def _give_up(self, key: tuple[ReplyTo, int]) -> None:
+        """Stop a request served for another process whose caller no longer waits (it
+        cancelled, its connection went, or this worker stops): nobody reads an answer. The
+        entry goes first, so that the end of the request can tell this cancel from a handler
+        that raised CancelledError itself."""
+        served = self._incoming.pop(key, None)
+        if served is not None:
+            served.cancel()
 
     # ------------------------------------------------------------------ events
 
