@@ -6,13 +6,14 @@ when the test ends.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ from .agents import add_serializers
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_APP = Path(__file__).with_name("worker_app.py")
+
+
+async def until(condition: Callable[[], object], timeout: float = 20.0, poll: float = 0.01) -> None:
+    """Wait, bounded, for ``condition()`` to hold; the test asserts what it needs afterwards."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(poll)
 
 
 def free_port() -> int:

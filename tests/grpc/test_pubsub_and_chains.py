@@ -23,7 +23,7 @@ from actorgen_core.application import GrpcWorkerAgentRuntimeHost
 from actorgen_core.application.grpc import _host
 
 from .agents import Back, Bounce, GetTicks, Tick, Ticks, Trail
-from .conftest import Cluster, free_port
+from .conftest import Cluster, free_port, until
 
 
 async def wait_ticks(runtime: object, agent: AgentId, count: int, timeout: float = 30.0) -> Ticks:
@@ -60,9 +60,7 @@ async def test_20000_publishes_arrive_once_and_in_order_on_another_worker(cluste
     ticks = await wait_ticks(publisher, AgentId("sub", "s1"), total)
     assert ticks == Ticks(count=total, in_order=True, pid=remote.pid)
     local = await publisher.try_get_underlying_agent_instance(AgentId("local_sub", "s1"), LocalSubscriber)
-    deadline = time.monotonic() + 10
-    while len(local.seqs) < total and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await until(lambda: len(local.seqs) >= total, timeout=10)
     assert local.seqs == list(range(total))  # the publisher's own worker gets it once too
     await asyncio.sleep(0.2)
     assert (await wait_ticks(publisher, AgentId("sub", "s1"), total)).count == total  # no duplicates
@@ -120,9 +118,7 @@ async def test_prefix_and_default_routes_across_workers(cluster: Cluster) -> Non
     await publisher.publish_message(Tick(3), TopicId("weather", "s"))  # nobody subscribes: dropped
     prefixed = await holder.try_get_underlying_agent_instance(AgentId("pre_sub", "s"), LocalSubscriber)
     defaulted = await holder.try_get_underlying_agent_instance(AgentId("def_sub", "s"), LocalSubscriber)
-    deadline = time.monotonic() + 10
-    while (not prefixed.seqs or not defaulted.seqs) and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
+    await until(lambda: prefixed.seqs and defaulted.seqs, timeout=10)
     assert prefixed.seqs == [1] and defaulted.seqs == [2]
 
     # Removing a route on its worker removes it at the host.
@@ -130,8 +126,7 @@ async def test_prefix_and_default_routes_across_workers(cluster: Cluster) -> Non
     await publisher.publish_message(Tick(4), TopicId("default", "s"))
     await publisher.publish_message(Tick(5), TopicId("news.x", "s2"))
     second = await holder.try_get_underlying_agent_instance(AgentId("pre_sub", "s2"), LocalSubscriber)
-    while not second.seqs and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
+    await until(lambda: second.seqs, timeout=10)
     assert second.seqs == [5] and defaulted.seqs == [2]  # Tick(4) went out before Tick(5): FIFO, so it is gone
 
 
@@ -176,11 +171,9 @@ async def test_recipient_lists_are_sent_once_and_their_ids_reused_safely(
                     for agent_type in agent_types:
                         expected.setdefault(AgentId(agent_type, source), []).append(seq)
                     seq += 1
-        deadline = time.monotonic() + 20
         for agent_id, seqs in expected.items():
             local = await subscribers.try_get_underlying_agent_instance(agent_id, LocalSubscriber)
-            while len(local.seqs) < len(seqs) and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
+            await until(lambda: len(local.seqs) >= len(seqs))  # noqa: B023 (awaited at once)
             assert local.seqs == seqs, agent_id
         # Names were used (and reused): the worker holds at most the 3 the host had room for.
         assert 1 <= len(subscribers._recipient_lists) <= 3
@@ -205,13 +198,10 @@ async def test_an_event_makes_its_recipients_local_again_after_the_host_refused_
         local = None
         for seq in range(3):
             await publisher.publish_message(Tick(seq), TopicId("t", "s"))
-            deadline = time.monotonic() + 20
-            while agent_id not in subscribers._local_ids and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+            await until(lambda: agent_id in subscribers._local_ids)
             assert agent_id in subscribers._local_ids
             local = await subscribers.try_get_underlying_agent_instance(agent_id, LocalSubscriber)
-            while len(local.seqs) <= seq and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+            await until(lambda: len(local.seqs) > seq)  # noqa: B023 (awaited at once)
             refused = pb.Ack(op_id=0)
             refused.refused.add(type="a", key="s")
             subscribers._on_ack(refused)
@@ -245,7 +235,5 @@ async def test_a_tight_publish_loop_lets_other_tasks_run(cluster: Cluster) -> No
         counter.cancel()
         assert during >= 50  # about one turn per 16 publishes; none without the yield
         local = await worker.try_get_underlying_agent_instance(AgentId("local_sub", "s"), LocalSubscriber)
-        deadline = time.monotonic() + 20
-        while len(local.seqs) < 1600 and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await until(lambda: len(local.seqs) >= 1600)
         assert local.seqs == list(range(1600))
