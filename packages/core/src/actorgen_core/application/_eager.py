@@ -94,9 +94,10 @@ else:
 
         A new task schedules its first step with ``loop.call_soon``. The stand-in holds that
         step back, with its context, in the two-slot list it returns with it, for start_task
-        to call at once instead. Any other call (a finalizer run by the garbage collector could make one) goes to the
-        loop's own method. Only asyncio's C tasks on loops with an instance namespace and
-        asyncio's own ``get_debug`` get one: nothing else runs while such a task is built.
+        to call at once instead. Any other call (a finalizer run by the garbage collector
+        could make one) goes to the loop's own method. Only asyncio's C tasks on loops with
+        an instance namespace and asyncio's own ``get_debug`` get one: nothing else runs
+        while such a task is built.
         """
         if _Task is not _CTask or getattr(type(loop), "get_debug", None) is not asyncio.BaseEventLoop.get_debug:
             return None

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ...base._constants import ROOT_LOGGER_NAME
 from ._proto import actorgen_wire_pb2 as pb
-from ._wire import _BATCH_BYTES, HELLO_TIMEOUT, PROTOCOL_VERSION, Link, frame_bytes, keep_alive
+from ._wire import HELLO_TIMEOUT, PROTOCOL_VERSION, Link, batch_bytes, frame_bytes, keep_alive
 
 if TYPE_CHECKING:
     from ._worker import GrpcWorkerAgentRuntime
@@ -57,9 +57,9 @@ class FrameSink(asyncio.Protocol):
     incoming frame together when it has been handled, a lone envelope at once when nothing
     else runs in this turn of the event loop, otherwise at the end of the turn or every 16
     envelopes, whichever comes first (docs/protocol.md, "The direct connection").
-    Incoming bytes are checked as they arrive: a
-    length over the limit, a frame that does not parse, or (on the server) a missing
-    preamble closes the connection before anything is delivered.
+    Incoming bytes are checked as they arrive: a length over the limit, a frame that does
+    not parse, or (on the server) a missing preamble closes the connection before anything
+    is delivered.
     """
 
     def __init__(
@@ -76,7 +76,7 @@ class FrameSink(asyncio.Protocol):
         self._max_bytes = max_bytes
         self.max_frame_bytes = max_bytes  # of incoming frames (the server lowers it until the Hello)
         self.refusal: str | None = None  # set: the connection is cut off as soon as it is made
-        self._batch_bytes = min(_BATCH_BYTES, max_bytes // 2)
+        self._batch_bytes = batch_bytes(max_bytes)
         self._on_frame = on_frame
         self._buffer = bytearray()
         self._need_preamble = expect_preamble

@@ -42,6 +42,13 @@ DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 _BATCH_ENVELOPES = 256
 _BATCH_BYTES = 512 * 1024
 
+
+def batch_bytes(max_frame_bytes: int) -> int:
+    """How many bytes of envelopes one written frame gathers, for a connection whose frames
+    may be ``max_frame_bytes`` long: half of that, at most 512 KiB."""
+    return min(_BATCH_BYTES, max_frame_bytes // 2)
+
+
 Kind = pb.Failure.Kind
 
 HELLO_TIMEOUT = 10.0
@@ -283,7 +290,7 @@ class Outbox:
         self._queue: deque[tuple[bytes, bool]] = deque()
         self._wakeup = asyncio.Event()
         self._closed = False
-        self._max_bytes = min(_BATCH_BYTES, max_frame_bytes // 2)
+        self._max_bytes = batch_bytes(max_frame_bytes)
 
     def put(self, envelope: pb.Envelope, *, replayable: bool = False) -> None:
         """Queue ``envelope``; a ``replayable`` one is kept for the next stream if this one breaks."""
