@@ -424,6 +424,8 @@ class ResultChecks(RoutedAgent):
             return SubResp("sub")
         if message.text == "wrong":
             return "not a Resp"  # type: ignore[return-value]
+        if message.text == "none":
+            return None  # type: ignore[return-value]
         return Resp("fine")
 
     @rpc(strict=False)
@@ -447,6 +449,9 @@ async def test_strict_rpc_result_check(caplog: pytest.LogCaptureFixture) -> None
         assert await runtime.send_message(Req("subclass"), target) == SubResp("sub")  # isinstance, not exact
         with pytest.raises(ValueError, match="strict_resp returned str, declared Resp"):
             await runtime.send_message(Req("wrong"), target)
+        # None is checked like any result when the declared type does not admit it.
+        with pytest.raises(ValueError, match="strict_resp returned NoneType, declared Resp"):
+            await runtime.send_message(Req("none"), target)
         assert await runtime.send_message(Resp("x"), target) == 123
         assert await runtime.send_message(SubResp("none"), target) is None
         assert await runtime.send_message(SubResp("some"), target) == Resp("r")
